@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what citizenhour needs on Debian 12 / Ubuntu 24.04. Idempotent: installs only what is missing.
+#   deploy/install-deps.sh          runtime + build dependencies (for `make demo`)
+#   deploy/install-deps.sh --test   plus what the test suite needs (for `make test`)
+set -euo pipefail
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+pkgs=(
+  pkg-config build-essential ca-certificates curl
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
+  libnice-dev
+  fonts-dejavu-core
+  espeak-ng
+  ffmpeg
+)
+if [[ $want_test == 1 ]]; then
+  pkgs+=(python3)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: system packages present"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: cargo not found; install Rust 1.95 with rustup (https://rustup.rs)" >&2
+  exit 1
+fi

@@ -1,0 +1,386 @@
+//! The command line: `serve`, `demo`, `live`, `publish`, and the operator commands `session` and `questions`.
+//! Every listing takes `--json`.
+
+use crate::app::{self, App};
+use crate::config::Config;
+use crate::domain::{QuestionStatus, Slug};
+use crate::storage::{Db, NewSession};
+use crate::web::api::SessionView;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser, Debug)]
+#[command(name = "citizenhour", version, about = "Digitale Bürgersprechstunde — citizen hours, live and on demand")]
+pub struct Cli {
+    /// Configuration file (TOML); see deploy/config.example.toml.
+    #[arg(long, global = true, env = "CITIZENHOUR_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server.
+    Serve,
+    /// Run one complete citizen hour on the embedded defaults and publish it.
+    Demo {
+        /// Exit right after publishing (for scripts and tests) instead of serving until Ctrl-C.
+        #[arg(long)]
+        exit_after_publish: bool,
+        /// Data directory (database, recordings, site).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Listen address (default 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+        #[arg(long, default_value = "samples")]
+        samples: PathBuf,
+        /// Seconds each question stays on air.
+        #[arg(long, default_value_t = 9)]
+        seconds_per_question: u64,
+        /// Program size, e.g. 1280x720.
+        #[arg(long)]
+        size: Option<String>,
+    },
+    /// Run a live program headless from the given sources into a recording.
+    Live {
+        /// `id=PATH` (a media file) or `id=test:PATTERN:HZ`; repeat. The first is the host.
+        #[arg(long = "source", required = true)]
+        sources: Vec<String>,
+        /// Recording path (fragmented MP4).
+        #[arg(long)]
+        record: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long)]
+        size: Option<String>,
+        #[arg(long, default_value = "side-by-side")]
+        layout: String,
+        /// Lower-third line for the host.
+        #[arg(long, default_value = "Live")]
+        host_line: String,
+    },
+    /// Render and publish a session's latest recording to the local site.
+    Publish { slug: String },
+    /// Manage sessions.
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
+    /// Manage questions.
+    Questions {
+        #[command(subcommand)]
+        command: QuestionsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SessionCommand {
+    /// Create a session.
+    Create {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value = "")]
+        host_title: String,
+        /// Start time, RFC 3339 (e.g. 2026-12-10T18:00:00+01:00).
+        #[arg(long)]
+        at: String,
+        /// URL name; derived from the title if absent.
+        #[arg(long)]
+        slug: Option<String>,
+        /// Question intake closes at (RFC 3339).
+        #[arg(long)]
+        intake_closes: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List sessions.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one session.
+    Show {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QuestionsCommand {
+    /// Import questions from JSON files (a list of {text, name, email, show_name}) and .eml files.
+    Import {
+        slug: String,
+        files: Vec<PathBuf>,
+        /// Approve what is imported.
+        #[arg(long)]
+        approve: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a session's questions.
+    List {
+        slug: String,
+        /// Only this status: pending, approved, rejected, answered.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
+    let (w, h) = s.split_once('x').context("size must look like 1280x720")?;
+    Ok((w.parse().context("width")?, h.parse().context("height")?))
+}
+
+fn parse_time(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    Ok(chrono::DateTime::parse_from_rfc3339(s)
+        .with_context(|| format!("{s:?} is not an RFC 3339 time like 2026-12-10T18:00:00+01:00"))?
+        .with_timezone(&chrono::Utc))
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Serve => rt.block_on(async {
+            let app = App::build(config).await?;
+            tracing::info!(addr = %app.addr(), "serving");
+            println!("citizenhour: {}", app.state().config.public_url());
+            app.run_until(app::shutdown_signal()).await?;
+            Ok(())
+        }),
+        Command::Demo { exit_after_publish, data_dir, bind, samples, seconds_per_question, size } => {
+            if let Some(d) = data_dir {
+                config.storage.data_dir = d;
+            }
+            if let Some(b) = bind {
+                config.server.bind = b;
+            }
+            if let Some(s) = size {
+                (config.media.width, config.media.height) = parse_size(&s)?;
+                config.validate()?;
+            }
+            crate::media::init()?;
+            rt.block_on(crate::demo::run(
+                config,
+                crate::demo::DemoOptions { samples_dir: samples, exit_after_publish, seconds_per_question },
+            ))?;
+            Ok(())
+        }
+        Command::Live { sources, record, seconds, size, layout, host_line } => {
+            use crate::media::{layout::Layouts, mixer::*, outputs::OutputSpec, sources::SourceSpec};
+            if let Some(s) = size {
+                (config.media.width, config.media.height) = parse_size(&s)?;
+                config.validate()?;
+            }
+            let specs = sources
+                .iter()
+                .map(|s| SourceSpec::parse_cli(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            let layouts = Layouts::builtin();
+            let layout = layouts.get(&layout).cloned().with_context(|| {
+                format!("unknown layout {layout:?}; known: {}", layouts.names().collect::<Vec<_>>().join(", "))
+            })?;
+            let m = &config.media;
+            let program = ProgramHandle::start(
+                ProgramSettings {
+                    width: m.width,
+                    height: m.height,
+                    fps: m.fps,
+                    video_bitrate_kbit: m.video_bitrate_kbit,
+                    audio_bitrate: m.audio_bitrate,
+                    fragment: Duration::from_millis(m.fragment_ms),
+                    layout,
+                    host_line,
+                },
+                &specs,
+                &[OutputSpec::Recording { path: record.clone() }],
+            )?;
+            println!("live: recording to {}", record.display());
+            std::thread::sleep(Duration::from_secs(seconds));
+            let report = program.end(Duration::from_secs(20))?;
+            println!("live: {:.2} s recorded to {}", report.duration.as_secs_f64(), record.display());
+            Ok(())
+        }
+        Command::Publish { slug } => rt.block_on(async {
+            let db = Db::connect(&config.database_url()).await?;
+            let session = db.session_by_slug(&slug).await?;
+            let progress: std::sync::Arc<dyn Fn(f64) + Send + Sync> =
+                std::sync::Arc::new(|f: f64| eprint!("\rrendering {:5.1} %", f * 100.0));
+            let m = app::publish_session(&db, &config, session.id, progress).await?;
+            eprintln!();
+            println!("{}", serde_json::to_string_pretty(&m)?);
+            Ok(())
+        }),
+        Command::Session { command } => rt.block_on(session_cmd(&config, command)),
+        Command::Questions { command } => rt.block_on(questions_cmd(&config, command)),
+    }
+}
+
+async fn session_cmd(config: &Config, command: SessionCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url()).await?;
+    let base = config.public_url();
+    match command {
+        SessionCommand::Create { title, host, host_title, at, slug, intake_closes, json } => {
+            let slug = match slug {
+                Some(s) => Slug::parse(&s)?,
+                None => Slug::from_title(&title),
+            };
+            if title.trim().is_empty() || host.trim().is_empty() {
+                bail!("--title and --host must not be empty");
+            }
+            let s = db
+                .create_session(&NewSession {
+                    slug,
+                    title,
+                    host_name: host,
+                    host_title,
+                    scheduled_at: parse_time(&at)?,
+                    intake_opens_at: None,
+                    intake_closes_at: intake_closes.as_deref().map(parse_time).transpose()?,
+                })
+                .await?;
+            let view = SessionView::new(&s, &base);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                println!("created {} ({})\n  page: {}", view.slug, view.title, view.page_url);
+            }
+        }
+        SessionCommand::List { json } => {
+            let views: Vec<_> = db.list_sessions().await?.iter().map(|s| SessionView::new(s, &base)).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                for v in views {
+                    println!("{:<40} {:<10} {}  {}", v.slug, v.state, v.scheduled_at, v.title);
+                }
+            }
+        }
+        SessionCommand::Show { slug, json } => {
+            let s = db.session_by_slug(&slug).await?;
+            let view = SessionView::new(&s, &base);
+            let n = db.count_questions(s.id).await?;
+            let publication = db.publication(s.id, "local").await?;
+            if json {
+                let mut v = serde_json::to_value(&view)?;
+                v["question_count"] = n.into();
+                v["published"] = publication.map(|p| p.manifest).unwrap_or(serde_json::Value::Null);
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{} — {}\n  host: {} {}\n  at: {}\n  state: {}\n  questions: {n}\n  page: {}\n  recording: {}",
+                    view.slug,
+                    view.title,
+                    view.host_name,
+                    view.host_title,
+                    view.scheduled_at,
+                    view.state,
+                    view.page_url,
+                    view.recording_url
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn questions_cmd(config: &Config, command: QuestionsCommand) -> anyhow::Result<()> {
+    use crate::domain::{QuestionDraft, QuestionOrigin, QuestionText};
+    let db = Db::connect(&config.database_url()).await?;
+    match command {
+        QuestionsCommand::Import { slug, files, approve, json } => {
+            let session = db.session_by_slug(&slug).await?;
+            let max = config.intake.max_question_chars;
+            let mut imported = Vec::new();
+            let mut skipped = Vec::new();
+            for file in files {
+                let raw = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+                let drafts: Vec<Result<QuestionDraft, String>> = if file.extension().is_some_and(|e| e == "eml") {
+                    vec![
+                        crate::intake::parse_email(&raw, &config.intake.mailbox_local_part)
+                            .map_err(|e| e.to_string())
+                            .and_then(|m| m.to_draft(max).map_err(|e| e.to_string())),
+                    ]
+                } else {
+                    #[derive(serde::Deserialize)]
+                    struct Item {
+                        text: String,
+                        name: Option<String>,
+                        email: Option<String>,
+                        #[serde(default)]
+                        show_name: bool,
+                    }
+                    let items: Vec<Item> = serde_json::from_slice(&raw)
+                        .with_context(|| format!("{} is not a JSON list of questions", file.display()))?;
+                    items
+                        .into_iter()
+                        .map(|i| {
+                            Ok(QuestionDraft {
+                                text: QuestionText::parse(&i.text, max).map_err(|e| e.to_string())?,
+                                author_name: i.name,
+                                email: i.email.filter(|e| crate::web::submit::valid_email(e)),
+                                show_name: i.show_name,
+                                origin: QuestionOrigin::Import,
+                                language: None,
+                                intake_note: None,
+                            })
+                        })
+                        .collect()
+                };
+                for d in drafts {
+                    match d {
+                        Ok(d) => {
+                            let q = db.add_question(session.id, &d).await?;
+                            if approve {
+                                db.set_question_status(q.id, QuestionStatus::Approved).await?;
+                            }
+                            imported.push(q.id.0);
+                        }
+                        Err(e) => skipped.push(format!("{}: {e}", file.display())),
+                    }
+                }
+            }
+            if json {
+                println!("{}", serde_json::json!({ "session": slug, "imported": imported, "skipped": skipped }));
+            } else {
+                println!("imported {} question(s) into {slug}", imported.len());
+                for s in skipped {
+                    println!("  skipped {s}");
+                }
+            }
+        }
+        QuestionsCommand::List { slug, status, json } => {
+            let session = db.session_by_slug(&slug).await?;
+            let status = match status.as_deref() {
+                None => None,
+                Some(s) => Some(QuestionStatus::parse(s).with_context(|| format!("unknown status {s:?}"))?),
+            };
+            let qs = db.questions(session.id, status).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&qs)?);
+            } else {
+                for q in qs {
+                    println!(
+                        "#{:<5} {:<9} {:<6} {}",
+                        q.id.0,
+                        q.status.as_str(),
+                        q.origin.as_str(),
+                        q.text.headline(80)
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! Configuration: built-in defaults ← TOML file ← `CITIZENHOUR__SECTION__KEY` environment variables.
+//!
+//! Every key is documented in `deploy/config.example.toml`. Secrets are [`SecretString`]s: their `Debug`
+//! output is redacted, so logging a config never leaks them.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_MAX_QUESTION_CHARS: usize = 1500;
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+pub const ENV_PREFIX: &str = "CITIZENHOUR__";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub town: TownConfig,
+    pub intake: IntakeConfig,
+    pub media: MediaConfig,
+    pub publish: PublishConfig,
+    pub youtube: YoutubeConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Loopback unless deliberately opened.
+    pub bind: String,
+    /// Public base URL used in links (pages, e-mails, CLI output). Empty: derived from `bind`.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory for the database (when `database_url` is empty), recordings and the published site.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` URL. Empty: `sqlite://<data_dir>/citizenhour.db`.
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TownConfig {
+    pub name: String,
+    /// Link to the privacy notice shown with the question form.
+    pub privacy_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeConfig {
+    pub max_question_chars: usize,
+    pub max_body_bytes: usize,
+    /// Local part of the town mailbox; `local+<slug>@…` routes a mail to a session.
+    pub mailbox_local_part: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub video_bitrate_kbit: u32,
+    pub audio_bitrate: u32,
+    /// Fragment length of the crash-safe recording, in milliseconds.
+    pub fragment_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishConfig {
+    /// HLS ladder file; empty: the built-in `pipelines/ladder.toml`.
+    pub ladder_file: String,
+    pub segment_seconds: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct YoutubeConfig {
+    pub rtmp_url: String,
+    #[serde(serialize_with = "ser_secret_redacted")]
+    pub stream_key: Option<SecretString>,
+}
+
+fn ser_secret_redacted<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(_) => s.serialize_some("[REDACTED]"),
+        None => s.serialize_none(),
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig { bind: DEFAULT_BIND.into(), public_url: String::new() },
+            storage: StorageConfig { data_dir: DEFAULT_DATA_DIR.into(), database_url: String::new() },
+            town: TownConfig { name: "Musterstadt".into(), privacy_url: "/datenschutz".into() },
+            intake: IntakeConfig {
+                max_question_chars: DEFAULT_MAX_QUESTION_CHARS,
+                max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+                mailbox_local_part: "buergersprechstunde".into(),
+            },
+            media: MediaConfig {
+                width: 1280,
+                height: 720,
+                fps: 30,
+                video_bitrate_kbit: 2500,
+                audio_bitrate: 128_000,
+                fragment_ms: 1000,
+            },
+            publish: PublishConfig { ladder_file: String::new(), segment_seconds: 4 },
+            youtube: YoutubeConfig { rtmp_url: String::new(), stream_key: None },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError::Missing(f.to_owned()));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed(ENV_PREFIX).split("__").lowercase(true));
+        let cfg: Config = fig.extract().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let m = &self.media;
+        if m.width < 64 || m.height < 64 || m.width % 2 != 0 || m.height % 2 != 0 {
+            return Err(ConfigError::Invalid(format!(
+                "media.width/height must be even and ≥ 64, got {}x{}",
+                m.width, m.height
+            )));
+        }
+        if !(1..=60).contains(&m.fps) {
+            return Err(ConfigError::Invalid(format!("media.fps must be 1–60, got {}", m.fps)));
+        }
+        if !(100..=10_000).contains(&m.fragment_ms) {
+            return Err(ConfigError::Invalid("media.fragment_ms must be 100–10000".into()));
+        }
+        if self.intake.max_question_chars == 0 {
+            return Err(ConfigError::Invalid("intake.max_question_chars must be > 0".into()));
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.storage.database_url.is_empty() {
+            format!("sqlite://{}", self.storage.data_dir.join("citizenhour.db").display())
+        } else {
+            self.storage.database_url.clone()
+        }
+    }
+
+    /// The base URL for links, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.bind)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.storage.data_dir.join("recordings")
+    }
+
+    /// The local publish target: everything under it is served at `/media/`.
+    pub fn site_dir(&self) -> PathBuf {
+        self.storage.data_dir.join("site")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn environment_overrides_file_and_secrets_stay_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[server]\nbind = \"127.0.0.1:9999\"\n[youtube]\nstream_key = \"abcd-efgh-secret\"\n")
+            .unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CITIZENHOUR__TOWN__NAME", "Beispielheim");
+            let cfg = Config::load(Some(&file)).map_err(|e| e.to_string())?;
+            assert_eq!(cfg.server.bind, "127.0.0.1:9999");
+            assert_eq!(cfg.town.name, "Beispielheim");
+            assert_eq!(cfg.youtube.stream_key.as_ref().unwrap().expose_secret(), "abcd-efgh-secret");
+            let shown = format!("{cfg:?}");
+            assert!(!shown.contains("abcd-efgh-secret"), "secret leaked in Debug: {shown}");
+            let json = serde_json::to_string(&cfg).unwrap();
+            assert!(!json.contains("abcd-efgh-secret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[server]\nbindd = \"x\"\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("bindd"), "{err}");
+        std::fs::write(&file, "[media]\nwidth = 33\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("media.width"), "{err}");
+        assert!(matches!(Config::load(Some(&dir.path().join("nope.toml"))), Err(ConfigError::Missing(_))));
+    }
+}

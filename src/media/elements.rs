@@ -1,0 +1,108 @@
+//! GStreamer start-up: init, static plugins, and the check that every element we use is installed.
+
+use std::sync::OnceLock;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error(
+        "GStreamer element '{element}' is missing: install the Debian package '{package}' (deploy/install-deps.sh does this)"
+    )]
+    MissingElement { element: &'static str, package: &'static str },
+    #[error("GStreamer could not start: {0}")]
+    Init(String),
+    #[error("building pipeline {pipeline}: {detail}")]
+    Build { pipeline: String, detail: String },
+    #[error("pipeline {pipeline} failed in {element}: {message}")]
+    Runtime { pipeline: String, element: String, message: String },
+    #[error("pipeline {pipeline} did not finish within {seconds} s (unfinished: {unfinished})")]
+    Frozen { pipeline: String, seconds: u64, unfinished: String },
+    #[error("cannot read media {path}: {detail}")]
+    Unreadable { path: String, detail: String },
+    #[error("sample generation failed: {0}")]
+    Samples(String),
+    #[error("I/O error on {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+impl MediaError {
+    pub(crate) fn build(pipeline: &str, detail: impl std::fmt::Display) -> Self {
+        MediaError::Build { pipeline: pipeline.to_owned(), detail: detail.to_string() }
+    }
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        MediaError::Io { path: path.display().to_string(), source }
+    }
+}
+
+/// Every element citizenhour builds, with the Debian package (or static crate) that provides it.
+pub const REQUIRED_ELEMENTS: &[(&str, &str)] = &[
+    ("videotestsrc", "gstreamer1.0-plugins-base"),
+    ("audiotestsrc", "gstreamer1.0-plugins-base"),
+    ("compositor", "gstreamer1.0-plugins-base"),
+    ("audiomixer", "gstreamer1.0-plugins-base"),
+    ("videoconvert", "gstreamer1.0-plugins-base"),
+    ("videoscale", "gstreamer1.0-plugins-base"),
+    ("audioconvert", "gstreamer1.0-plugins-base"),
+    ("audioresample", "gstreamer1.0-plugins-base"),
+    ("decodebin", "gstreamer1.0-plugins-base"),
+    ("textoverlay", "gstreamer1.0-x"),
+    ("timeoverlay", "gstreamer1.0-x"),
+    ("x264enc", "gstreamer1.0-plugins-ugly"),
+    ("h264parse", "gstreamer1.0-plugins-bad"),
+    ("avdec_h264", "gstreamer1.0-libav"),
+    ("voaacenc", "gstreamer1.0-plugins-bad"),
+    ("aacparse", "gstreamer1.0-plugins-good"),
+    ("qtdemux", "gstreamer1.0-plugins-good"),
+    ("mp4mux", "gstreamer1.0-plugins-good"),
+    ("wavparse", "gstreamer1.0-plugins-good"),
+    ("jpegenc", "gstreamer1.0-plugins-good"),
+    ("isofmp4mux", "gst-plugin-fmp4 (linked statically)"),
+    ("hlssink3", "gst-plugin-hlssink3 (linked statically)"),
+];
+
+static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+
+/// Initializes GStreamer once, registers the statically linked plugins and checks [`REQUIRED_ELEMENTS`].
+pub fn init() -> Result<(), MediaError> {
+    INIT.get_or_init(|| {
+        gst::init().map_err(|e| e.to_string())?;
+        gstfmp4::plugin_register_static().map_err(|e| e.to_string())?;
+        gsthlssink3::plugin_register_static().map_err(|e| e.to_string())?;
+        Ok(())
+    })
+    .clone()
+    .map_err(MediaError::Init)?;
+    check_elements(REQUIRED_ELEMENTS)
+}
+
+/// Fails with the first element of `list` that no installed plugin provides.
+pub fn check_elements(list: &[(&'static str, &'static str)]) -> Result<(), MediaError> {
+    for &(element, package) in list {
+        if gst::ElementFactory::find(element).is_none() {
+            return Err(MediaError::MissingElement { element, package });
+        }
+    }
+    Ok(())
+}
+
+/// Makes an element or says which one could not be made.
+pub(crate) fn make(pipeline: &str, factory: &str, name: &str) -> Result<gst::Element, MediaError> {
+    gst::ElementFactory::make(factory)
+        .name(name)
+        .build()
+        .map_err(|e| MediaError::build(pipeline, format!("element {factory} ({name}): {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_element_names_itself_and_its_debian_package() {
+        init().expect("the real element set is installed");
+        let err = check_elements(&[("compositor", "x"), ("nosuchelement3000", "gstreamer1.0-plugins-imaginary")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'nosuchelement3000'"), "{err}");
+        assert!(err.contains("gstreamer1.0-plugins-imaginary"), "{err}");
+    }
+}

@@ -1,0 +1,405 @@
+//! The program: every source mixed in one pipeline on one clock, encoded once, fanned out to outputs.
+//!
+//! ```text
+//!  videotestsrc(live, slate) ─────────────► ┌────────────┐
+//!  [source-host]  ─ video ────────────────► │ compositor │─ caps(I420 W×H@fps) ─ textoverlay(lower third)
+//!  [source-guest] ─ video ────────────────► └────────────┘        ─ x264enc ─ h264parse ─ tee(video) ─┐
+//!  audiotestsrc(live, silence) ───────────► ┌────────────┐                                            ├─► [output-recording]
+//!  [source-host]  ─ audio ────────────────► │ audiomixer │─ caps(48 kHz stereo) ─ audioconvert        │    (later: HLS, RTMP)
+//!  [source-guest] ─ audio ────────────────► └────────────┘        ─ voaacenc ─ aacparse ─ tee(audio) ─┘
+//! ```
+//!
+//! The live slate and silence make both mixers run in live mode: the program keeps its frame rate whatever the
+//! sources do. Chapter marks are the pipeline's running time when a question is shown; the recording's
+//! timestamps are that same running time, so a chapter points at the frame where its lower third appeared.
+
+use super::layout::Layout;
+use super::names::{Name, Role};
+use super::outputs::{self, OutputBranch, OutputSpec, Tees};
+use super::sources::{self, MixerInputs, SourceSpec};
+use super::{MediaError, elements::make};
+use gst::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::mpsc as tokio_mpsc;
+
+/// Settings of one program (fixed while it runs).
+#[derive(Debug, Clone)]
+pub struct ProgramSettings {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub video_bitrate_kbit: u32,
+    pub audio_bitrate: u32,
+    pub fragment: Duration,
+    pub layout: Layout,
+    /// Shown in the lower third under every question, e.g. "Dr. Anna Beispiel · Bürgermeisterin".
+    pub host_line: String,
+}
+
+/// What the program reports while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgramEvent {
+    Started,
+    SourceFailed { source: String, message: String },
+    OutputFailed { output: String, message: String },
+    ChapterMarked { at: Duration, headline: String },
+    Finished { duration: Duration },
+}
+
+/// The result of a clean (or deadline-bounded) end.
+#[derive(Debug, Clone)]
+pub struct FinishReport {
+    /// Running time when EOS was sent: the program's length.
+    pub duration: Duration,
+    pub finished_outputs: Vec<String>,
+    pub unfinished_outputs: Vec<String>,
+}
+
+enum Terminal {
+    Eos,
+    Fatal { element: String, message: String },
+}
+
+/// A running program. Methods are cheap and safe to call from async code, except [`ProgramHandle::end`],
+/// which blocks until outputs are finalized (call it from a blocking thread).
+pub struct ProgramHandle {
+    pipeline: gst::Pipeline,
+    lower_third: gst::Element,
+    compositor: gst::Element,
+    audiomixer: gst::Element,
+    settings: ProgramSettings,
+    outputs: Vec<OutputBranch>,
+    events_tx: tokio_mpsc::UnboundedSender<ProgramEvent>,
+    events_rx: std::sync::Mutex<Option<tokio_mpsc::UnboundedReceiver<ProgramEvent>>>,
+    terminal_rx: std::sync::Mutex<mpsc::Receiver<Terminal>>,
+    bus_thread: Option<std::thread::JoinHandle<()>>,
+    stop_bus: Arc<AtomicBool>,
+    /// Running time (ns) from which mixed output is dropped; `u64::MAX` while live.
+    cut_at: Arc<AtomicU64>,
+}
+
+const PIPELINE: &str = "program";
+
+impl ProgramHandle {
+    /// Builds the program with its initial sources and outputs and sets it playing.
+    pub fn start(
+        settings: ProgramSettings,
+        initial_sources: &[SourceSpec],
+        output_specs: &[OutputSpec],
+    ) -> Result<ProgramHandle, MediaError> {
+        super::init()?;
+        let s = &settings;
+        let pipeline = gst::Pipeline::with_name(PIPELINE);
+
+        // Video: live slate → compositor → lower third → encoder → tee.
+        let slate = make(PIPELINE, "videotestsrc", &Name::program("slate"))?;
+        slate.set_property("is-live", true);
+        slate.set_property_from_str("pattern", "solid-color");
+        slate.set_property("foreground-color", 0xff1d3557u32);
+        let slate_caps = capsfilter(&Name::program("slate-caps"), video_caps(s, None))?;
+        let compositor = make(PIPELINE, "compositor", &Name::program("compositor"))?;
+        compositor.set_property_from_str("background", "black");
+        // Extra latency lets non-live file sources and, later, network sources arrive in time.
+        compositor.set_property("latency", 200_000_000u64);
+        let vcaps = capsfilter(&Name::program("video-caps"), video_caps(s, Some("I420")))?;
+        let lower_third = make(PIPELINE, "textoverlay", &Name::program("lower-third"))?;
+        lower_third.set_property_from_str("valignment", "bottom");
+        lower_third.set_property_from_str("halignment", "left");
+        lower_third.set_property_from_str("line-alignment", "left");
+        lower_third.set_property_from_str("wrap-mode", "wordchar");
+        lower_third.set_property("shaded-background", true);
+        lower_third.set_property("shading-value", 160u32);
+        lower_third.set_property("xpad", (s.width / 32) as i32);
+        lower_third.set_property("ypad", (s.height / 24) as i32);
+        lower_third.set_property("font-desc", format!("Sans {}", (s.height / 32).max(8)));
+        lower_third.set_property("text", lower_third_markup(&s.host_line, None, None));
+        let venc = make(PIPELINE, "x264enc", &Name::program("video-encoder"))?;
+        venc.set_property_from_str("speed-preset", "veryfast");
+        venc.set_property_from_str("tune", "zerolatency");
+        venc.set_property("bitrate", s.video_bitrate_kbit);
+        // One key frame per second: fragments, HLS segments and seeks all cut there.
+        venc.set_property("key-int-max", s.fps);
+        venc.set_property("option-string", "scenecut=0");
+        let vparse = make(PIPELINE, "h264parse", &Name::program("video-parse"))?;
+        let vtee = make(PIPELINE, "tee", &Name::program("video-tee"))?;
+        vtee.set_property("allow-not-linked", true);
+
+        // Audio: live silence → audiomixer → AAC → tee.
+        let silence = make(PIPELINE, "audiotestsrc", &Name::program("silence"))?;
+        silence.set_property("is-live", true);
+        silence.set_property_from_str("wave", "silence");
+        silence.set_property("samplesperbuffer", 960i32);
+        let amixer = make(PIPELINE, "audiomixer", &Name::program("audiomixer"))?;
+        amixer.set_property("latency", 200_000_000u64);
+        let acaps = capsfilter(&Name::program("audio-caps"), audio_caps())?;
+        let aconv = make(PIPELINE, "audioconvert", &Name::program("audio-convert"))?;
+        let aenc = make(PIPELINE, "voaacenc", &Name::program("audio-encoder"))?;
+        aenc.set_property("bitrate", s.audio_bitrate as i32);
+        let aparse = make(PIPELINE, "aacparse", &Name::program("audio-parse"))?;
+        let atee = make(PIPELINE, "tee", &Name::program("audio-tee"))?;
+        atee.set_property("allow-not-linked", true);
+
+        pipeline
+            .add_many([
+                &slate,
+                &slate_caps,
+                &compositor,
+                &vcaps,
+                &lower_third,
+                &venc,
+                &vparse,
+                &vtee,
+                &silence,
+                &amixer,
+                &acaps,
+                &aconv,
+                &aenc,
+                &aparse,
+                &atee,
+            ])
+            .map_err(be)?;
+        gst::Element::link_many([&slate, &slate_caps]).map_err(be)?;
+        let slate_pad = compositor.request_pad_simple("sink_%u").ok_or_else(|| be("compositor pad"))?;
+        slate_pad.set_property("zorder", 0u32);
+        slate_caps.static_pad("src").unwrap().link(&slate_pad).map_err(|e| be(format!("{e:?}")))?;
+        gst::Element::link_many([&compositor, &vcaps, &lower_third, &venc, &vparse, &vtee]).map_err(be)?;
+        silence.link(&amixer).map_err(be)?;
+        gst::Element::link_many([&amixer, &acaps, &aconv, &aenc, &aparse, &atee]).map_err(be)?;
+
+        let cut_at = Arc::new(AtomicU64::new(u64::MAX));
+        for mixer in [&compositor, &amixer] {
+            let cut = cut_at.clone();
+            mixer.static_pad("src").expect("mixers have a src pad").add_probe(
+                gst::PadProbeType::BUFFER,
+                move |_, info| match &info.data {
+                    Some(gst::PadProbeData::Buffer(b))
+                        if b.pts().is_some_and(|p| p.nseconds() >= cut.load(Ordering::Relaxed)) =>
+                    {
+                        gst::PadProbeReturn::Drop
+                    }
+                    _ => gst::PadProbeReturn::Ok,
+                },
+            );
+        }
+        let mut outputs = Vec::new();
+        for spec in output_specs {
+            outputs.push(outputs::build(spec, Tees { pipeline: &pipeline, video: &vtee, audio: &atee }, s.fragment)?);
+        }
+        for (i, spec) in initial_sources.iter().enumerate() {
+            sources::build(
+                spec,
+                MixerInputs {
+                    pipeline: &pipeline,
+                    compositor: &compositor,
+                    audiomixer: &amixer,
+                    rect: s.layout.rect(i, s.width, s.height),
+                    zorder: 1 + i as u32,
+                },
+            )?;
+        }
+
+        let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
+        let (terminal_tx, terminal_rx) = mpsc::channel();
+        let bus = pipeline.bus().expect("a pipeline has a bus");
+        let bus_events = events_tx.clone();
+        let stop_bus = Arc::new(AtomicBool::new(false));
+        let stop = stop_bus.clone();
+        let bus_thread = std::thread::Builder::new()
+            .name("program-bus".into())
+            .spawn(move || watch_bus(bus, bus_events, terminal_tx, stop))
+            .map_err(be)?;
+
+        pipeline.set_state(gst::State::Playing).map_err(|e| be(format!("cannot start: {e}")))?;
+        let _ = events_tx.send(ProgramEvent::Started);
+        Ok(ProgramHandle {
+            pipeline,
+            lower_third,
+            compositor,
+            audiomixer: amixer,
+            settings,
+            outputs,
+            events_tx,
+            events_rx: std::sync::Mutex::new(Some(events_rx)),
+            terminal_rx: std::sync::Mutex::new(terminal_rx),
+            bus_thread: Some(bus_thread),
+            stop_bus,
+            cut_at,
+        })
+    }
+
+    /// The event stream; can be taken once.
+    pub fn take_events(&self) -> Option<tokio_mpsc::UnboundedReceiver<ProgramEvent>> {
+        self.events_rx.lock().unwrap().take()
+    }
+
+    /// The program's current running time (= the recording's current timestamp).
+    pub fn running_time(&self) -> Duration {
+        self.pipeline.current_running_time().map(|t| Duration::from_nanos(t.nseconds())).unwrap_or_default()
+    }
+
+    /// Shows a question in the lower third and returns the chapter mark (running time) where it appears.
+    pub fn show_question(&self, headline: &str, asker: Option<&str>) -> Duration {
+        self.lower_third.set_property("text", lower_third_markup(&self.settings.host_line, Some(headline), asker));
+        let at = self.running_time();
+        let _ = self.events_tx.send(ProgramEvent::ChapterMarked { at, headline: headline.to_owned() });
+        at
+    }
+
+    /// Back to the host's name only.
+    pub fn clear_question(&self) {
+        self.lower_third.set_property("text", lower_third_markup(&self.settings.host_line, None, None));
+    }
+
+    /// Ends the program: EOS once, then waits up to `deadline` for every output to finalize. Outputs that do not
+    /// finish in time are reported (and a dot graph is dumped when `GST_DEBUG_DUMP_DOT_DIR` is set); the others
+    /// are complete on disk either way. Blocks: call from a blocking thread.
+    pub fn end(mut self, deadline: Duration) -> Result<FinishReport, MediaError> {
+        let duration = self.running_time();
+        tracing::info!(seconds = duration.as_secs_f64(), "ending program: sending EOS");
+        // The program ends now: mixed output past this point is dropped (mixers run up to their latency ahead,
+        // file sources read seconds ahead), and EOS goes straight into every mixer input.
+        self.cut_at.store(duration.as_nanos() as u64, Ordering::SeqCst);
+        for mixer in [&self.compositor, &self.audiomixer] {
+            for pad in mixer.sink_pads() {
+                pad.send_event(gst::event::Eos::new());
+            }
+        }
+        let waited = self.terminal_rx.lock().unwrap().recv_timeout(deadline);
+        let fatal = match waited {
+            Ok(Terminal::Eos) => None,
+            Ok(Terminal::Fatal { element, message }) => Some((element, message)),
+            Err(_) => None,
+        };
+        let (finished, unfinished): (Vec<_>, Vec<_>) = self.outputs.iter().partition(|o| o.is_finished());
+        let report = FinishReport {
+            duration,
+            finished_outputs: finished.iter().map(|o| o.id.clone()).collect(),
+            unfinished_outputs: unfinished.iter().map(|o| o.id.clone()).collect(),
+        };
+        if !report.unfinished_outputs.is_empty() {
+            self.pipeline.debug_to_dot_file(gst::DebugGraphDetails::all(), "program-frozen");
+        }
+        self.shutdown();
+        if let Some((element, message)) = fatal {
+            return Err(MediaError::Runtime { pipeline: PIPELINE.into(), element, message });
+        }
+        if !report.unfinished_outputs.is_empty() {
+            return Err(MediaError::Frozen {
+                pipeline: PIPELINE.into(),
+                seconds: deadline.as_secs(),
+                unfinished: report.unfinished_outputs.join(", "),
+            });
+        }
+        let _ = self.events_tx.send(ProgramEvent::Finished { duration });
+        Ok(report)
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+        self.stop_bus.store(true, Ordering::SeqCst);
+        if let Some(t) = self.bus_thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ProgramHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn watch_bus(
+    bus: gst::Bus,
+    events: tokio_mpsc::UnboundedSender<ProgramEvent>,
+    terminal: mpsc::Sender<Terminal>,
+    stop: Arc<AtomicBool>,
+) {
+    use gst::MessageView;
+    while !stop.load(Ordering::SeqCst) {
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else { continue };
+        match msg.view() {
+            MessageView::Eos(_) => {
+                let _ = terminal.send(Terminal::Eos);
+            }
+            MessageView::Error(err) => {
+                let path = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                let message = format!("{} ({})", err.error(), err.debug().map(|d| d.to_string()).unwrap_or_default());
+                match Name::owner_of(&path) {
+                    Some(Name { role: Role::Source, id }) => {
+                        tracing::warn!(source = %id, "source failed: {message}");
+                        let _ = events.send(ProgramEvent::SourceFailed { source: id, message });
+                    }
+                    Some(Name { role: Role::Output, id }) => {
+                        tracing::error!(output = %id, "output failed: {message}");
+                        let _ = events.send(ProgramEvent::OutputFailed { output: id, message });
+                    }
+                    _ => {
+                        tracing::error!(element = %path, "program failed: {message}");
+                        let _ = terminal.send(Terminal::Fatal { element: path, message });
+                    }
+                }
+            }
+            MessageView::Warning(w) => {
+                let path = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();
+                tracing::debug!(element = %path, "warning: {}", w.error());
+            }
+            _ => {}
+        }
+    }
+}
+
+fn be(e: impl std::fmt::Display) -> MediaError {
+    MediaError::build(PIPELINE, e)
+}
+
+fn capsfilter(name: &str, caps: gst::Caps) -> Result<gst::Element, MediaError> {
+    let f = make(PIPELINE, "capsfilter", name)?;
+    f.set_property("caps", caps);
+    Ok(f)
+}
+
+fn video_caps(s: &ProgramSettings, format: Option<&str>) -> gst::Caps {
+    let mut b = gst::Caps::builder("video/x-raw")
+        .field("width", s.width as i32)
+        .field("height", s.height as i32)
+        .field("framerate", gst::Fraction::new(s.fps as i32, 1))
+        .field("pixel-aspect-ratio", gst::Fraction::new(1, 1));
+    if let Some(f) = format {
+        b = b.field("format", f);
+    }
+    b.build()
+}
+
+fn audio_caps() -> gst::Caps {
+    gst::Caps::builder("audio/x-raw").field("rate", 48_000i32).field("channels", 2i32).build()
+}
+
+/// Pango markup for the lower third; every piece of user text is escaped.
+pub fn lower_third_markup(host_line: &str, headline: Option<&str>, asker: Option<&str>) -> String {
+    let esc = |s: &str| gst::glib::markup_escape_text(s).to_string();
+    match headline {
+        None => format!("<b>{}</b>", esc(host_line)),
+        Some(q) => {
+            let who = asker.map(|a| format!("Frage von {}: ", esc(a))).unwrap_or_else(|| "Frage: ".into());
+            format!("<b>{who}</b>{}\n<small>{}</small>", esc(q), esc(host_line))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lower_third_text_escapes_markup_from_citizens() {
+        let m = lower_third_markup("Anna <Bürgermeisterin>", Some("<script>alert(1)</script> & Co?"), Some("Ben & Jo"));
+        assert!(m.contains("&lt;script&gt;"), "{m}");
+        assert!(m.contains("Ben &amp; Jo"), "{m}");
+        assert!(m.contains("Anna &lt;Bürgermeisterin&gt;"), "{m}");
+        assert!(!m.contains("<script>"));
+    }
+}

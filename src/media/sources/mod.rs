@@ -1,0 +1,102 @@
+//! Source builders: one file per input kind. Each builds a bin `source-{id}` that feeds one
+//! compositor pad (placed by the layout) and one audiomixer pad.
+
+pub mod file;
+pub mod test;
+
+use super::MediaError;
+use super::layout::Rect;
+use std::path::PathBuf;
+
+/// What to put into the program.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// A media file (any container/codec decodebin reads), played in real time from its start.
+    File { id: String, path: PathBuf },
+    /// A live test pattern with a sine tone (for operators' checks and tests).
+    Test { id: String, pattern: String, tone_hz: f64 },
+}
+
+impl SourceSpec {
+    pub fn id(&self) -> &str {
+        match self {
+            SourceSpec::File { id, .. } | SourceSpec::Test { id, .. } => id,
+        }
+    }
+
+    /// Parses the CLI form `id=path` (file) or `id=test:pattern:hz`.
+    pub fn parse_cli(s: &str) -> Result<SourceSpec, String> {
+        let (id, what) =
+            s.split_once('=').ok_or_else(|| format!("expected id=PATH or id=test:PATTERN:HZ, got {s:?}"))?;
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("source id {id:?} must be letters, digits or _"));
+        }
+        if let Some(rest) = what.strip_prefix("test:") {
+            let (pattern, hz) = rest.split_once(':').unwrap_or((rest, "440"));
+            let tone_hz = hz.parse::<f64>().map_err(|_| format!("tone {hz:?} is not a number"))?;
+            return Ok(SourceSpec::Test { id: id.into(), pattern: pattern.into(), tone_hz });
+        }
+        Ok(SourceSpec::File { id: id.into(), path: what.into() })
+    }
+}
+
+/// Where a source plugs into the program.
+pub(crate) struct MixerInputs<'a> {
+    pub pipeline: &'a gst::Pipeline,
+    pub compositor: &'a gst::Element,
+    pub audiomixer: &'a gst::Element,
+    pub rect: Option<Rect>,
+    pub zorder: u32,
+}
+
+pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<(), MediaError> {
+    match spec {
+        SourceSpec::File { id, path } => file::build(id, path, inputs),
+        SourceSpec::Test { id, pattern, tone_hz } => test::build(id, pattern, *tone_hz, inputs),
+    }
+}
+
+/// Requests a compositor pad placed at `rect` (hidden when there is no slot).
+pub(crate) fn video_pad(inputs: &MixerInputs<'_>) -> Result<gst::Pad, MediaError> {
+    use gst::prelude::*;
+    let pad = inputs
+        .compositor
+        .request_pad_simple("sink_%u")
+        .ok_or_else(|| MediaError::build("program", "compositor refused a pad"))?;
+    match inputs.rect {
+        Some(r) => {
+            pad.set_property("xpos", r.x);
+            pad.set_property("ypos", r.y);
+            pad.set_property("width", r.width);
+            pad.set_property("height", r.height);
+        }
+        None => pad.set_property("alpha", 0.0f64),
+    }
+    pad.set_property("zorder", inputs.zorder);
+    Ok(pad)
+}
+
+pub(crate) fn audio_pad(inputs: &MixerInputs<'_>) -> Result<gst::Pad, MediaError> {
+    use gst::prelude::*;
+    inputs
+        .audiomixer
+        .request_pad_simple("sink_%u")
+        .ok_or_else(|| MediaError::build("program", "audiomixer refused a pad"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_source_specs_parse_and_refuse_junk() {
+        assert!(matches!(SourceSpec::parse_cli("host=/tmp/a.mp4"), Ok(SourceSpec::File { .. })));
+        match SourceSpec::parse_cli("guest=test:ball:660").unwrap() {
+            SourceSpec::Test { pattern, tone_hz, .. } => assert_eq!((pattern.as_str(), tone_hz), ("ball", 660.0)),
+            other => panic!("{other:?}"),
+        }
+        assert!(SourceSpec::parse_cli("noequals").is_err());
+        assert!(SourceSpec::parse_cli("bad id=x").is_err());
+        assert!(SourceSpec::parse_cli("g=test:ball:loud").is_err());
+    }
+}

@@ -1,0 +1,114 @@
+//! Questions repository.
+
+use super::{Db, StorageError, fmt_time, parse_time};
+use crate::domain::{Question, QuestionDraft, QuestionId, QuestionOrigin, QuestionStatus, QuestionText, SessionId};
+use chrono::Utc;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+const COLUMNS: &str = "id, session_id, text, author_name, email, show_name, origin, status, position, language, intake_note, answered_at_ms, created_at";
+
+fn row_to_question(r: &SqliteRow) -> Result<Question, StorageError> {
+    let corrupt = |detail: String| StorageError::Corrupt { table: "questions", detail };
+    let text: String = r.try_get("text")?;
+    let origin: String = r.try_get("origin")?;
+    let status: String = r.try_get("status")?;
+    Ok(Question {
+        id: QuestionId(r.try_get("id")?),
+        session_id: SessionId(r.try_get("session_id")?),
+        // Stored texts were validated on the way in; re-parse with no practical limit to keep the type honest.
+        text: QuestionText::parse(&text, usize::MAX).map_err(|e| corrupt(e.to_string()))?,
+        author_name: r.try_get("author_name")?,
+        email: r.try_get("email")?,
+        show_name: r.try_get::<i64, _>("show_name")? != 0,
+        origin: QuestionOrigin::parse(&origin).ok_or_else(|| corrupt(format!("origin {origin:?}")))?,
+        status: QuestionStatus::parse(&status).ok_or_else(|| corrupt(format!("status {status:?}")))?,
+        position: r.try_get("position")?,
+        language: r.try_get("language")?,
+        intake_note: r.try_get("intake_note")?,
+        answered_at_ms: r.try_get("answered_at_ms")?,
+        created_at: parse_time("questions", &r.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+impl Db {
+    pub async fn add_question(&self, session: SessionId, q: &QuestionDraft) -> Result<Question, StorageError> {
+        let res = sqlx::query(
+            "INSERT INTO questions (session_id, text, author_name, email, show_name, origin, language, intake_note, position, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?,
+                     (SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE session_id = ?), ?)",
+        )
+        .bind(session.0)
+        .bind(q.text.as_str())
+        .bind(&q.author_name)
+        .bind(&q.email)
+        .bind(q.show_name as i64)
+        .bind(q.origin.as_str())
+        .bind(&q.language)
+        .bind(&q.intake_note)
+        .bind(session.0)
+        .bind(fmt_time(Utc::now()))
+        .execute(self.pool())
+        .await?;
+        self.question(QuestionId(res.last_insert_rowid())).await
+    }
+
+    pub async fn question(&self, id: QuestionId) -> Result<Question, StorageError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM questions WHERE id = ?"))
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StorageError::QuestionNotFound(id.0))?;
+        row_to_question(&row)
+    }
+
+    /// Questions of a session in queue order, optionally only those with `status`.
+    pub async fn questions(
+        &self,
+        session: SessionId,
+        status: Option<QuestionStatus>,
+    ) -> Result<Vec<Question>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM questions WHERE session_id = ? AND (? IS NULL OR status = ?) ORDER BY position, id"
+        ))
+        .bind(session.0)
+        .bind(status.map(|s| s.as_str()))
+        .bind(status.map(|s| s.as_str()))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(row_to_question).collect()
+    }
+
+    pub async fn set_question_status(&self, id: QuestionId, status: QuestionStatus) -> Result<(), StorageError> {
+        let r = sqlx::query("UPDATE questions SET status = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(id.0)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StorageError::QuestionNotFound(id.0));
+        }
+        Ok(())
+    }
+
+    /// Marks a question answered at `at_ms` into the recording (a chapter).
+    pub async fn mark_answered(&self, id: QuestionId, at_ms: i64) -> Result<(), StorageError> {
+        let r = sqlx::query("UPDATE questions SET status = 'answered', answered_at_ms = ? WHERE id = ?")
+            .bind(at_ms)
+            .bind(id.0)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StorageError::QuestionNotFound(id.0));
+        }
+        Ok(())
+    }
+
+    pub async fn count_questions(&self, session: SessionId) -> Result<i64, StorageError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM questions WHERE session_id = ?")
+            .bind(session.0)
+            .fetch_one(self.pool())
+            .await?
+            .try_get("n")?)
+    }
+}

@@ -1,0 +1,128 @@
+//! The JSON API.
+
+use super::AppState;
+use super::error::WebError;
+use super::i18n::Lang;
+use super::submit::{QuestionInput, submit};
+use crate::domain::{QuestionOrigin, Session};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+}
+
+/// A JSON error in the request's language.
+pub struct ApiError(pub WebError, pub Lang);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0.status(), Json(self.0.body(self.1))).into_response()
+    }
+}
+
+#[derive(Serialize)]
+pub struct SessionView {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub host_name: String,
+    pub host_title: String,
+    pub scheduled_at: String,
+    pub state: &'static str,
+    pub page_url: String,
+    pub recording_url: String,
+}
+
+impl SessionView {
+    pub fn new(s: &Session, base: &str) -> SessionView {
+        SessionView {
+            id: s.id.0,
+            slug: s.slug.to_string(),
+            title: s.title.clone(),
+            host_name: s.host_name.clone(),
+            host_title: s.host_title.clone(),
+            scheduled_at: s.scheduled_at.to_rfc3339(),
+            state: s.state.as_str(),
+            page_url: format!("{base}/s/{}", s.slug),
+            recording_url: format!("{base}/r/{}", s.slug),
+        }
+    }
+}
+
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<SessionView>>, ApiError> {
+    let lang = Lang::from_request(None, &headers);
+    let base = state.config.public_url();
+    let sessions = state.db.list_sessions().await.map_err(|e| ApiError(e.into(), lang))?;
+    Ok(Json(sessions.iter().map(|s| SessionView::new(s, &base)).collect()))
+}
+
+pub async fn get_session(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Json<SessionView>, ApiError> {
+    let lang = Lang::from_request(q.lang.as_deref(), &headers);
+    let s = state.db.session_by_slug(&slug).await.map_err(|e| ApiError(e.into(), lang))?;
+    Ok(Json(SessionView::new(&s, &state.config.public_url())))
+}
+
+#[derive(Serialize)]
+pub struct Accepted {
+    pub id: i64,
+    pub status: &'static str,
+    pub message: String,
+}
+
+/// `POST /api/sessions/{slug}/questions` — 201 with the new question's id; 4xx with `{error, message, field}`.
+#[tracing::instrument(skip(state, headers, body), fields(session = %slug))]
+pub async fn submit_question(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    body: Result<Json<QuestionInput>, JsonRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let lang = Lang::from_request(q.lang.as_deref(), &headers);
+    let Json(input) = body.map_err(|r| ApiError(json_rejection(r), lang))?;
+    let question = submit(&state, &slug, &input, QuestionOrigin::Api).await.map_err(|e| ApiError(e, lang))?;
+    let message = match lang {
+        Lang::De => "Ihre Frage ist eingegangen.",
+        Lang::En => "Your question has arrived.",
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(Accepted { id: question.id.0, status: question.status.as_str(), message: message.into() }),
+    ))
+}
+
+pub(crate) fn json_rejection(r: JsonRejection) -> WebError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => WebError::WrongContentType { expected: "application/json" },
+        JsonRejection::BytesRejection(b) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => WebError::BodyTooLarge,
+        other => WebError::Malformed(other.body_text()),
+    }
+}
+
+pub async fn chapters(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(None, &headers);
+    let s = state.db.session_by_slug(&slug).await.map_err(|e| ApiError(e.into(), lang))?;
+    let publication = state.db.publication(s.id, "local").await.map_err(|e| ApiError(e.into(), lang))?;
+    match publication {
+        Some(p) => Ok(Json(p.manifest["chapters"].clone()).into_response()),
+        None => Ok(Json(serde_json::json!([])).into_response()),
+    }
+}

@@ -1,0 +1,43 @@
+//! The web: axum router, public pages, the JSON API and static assets. Handlers are thin: they parse,
+//! call storage/domain, and render. They never build pipelines.
+
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod submit;
+
+use crate::config::Config;
+use crate::storage::Db;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.intake.max_body_bytes;
+    let site = ServeDir::new(state.config.site_dir());
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/s/{slug}", get(pages::session_page))
+        .route("/s/{slug}/fragen", post(pages::submit_form))
+        .route("/r/{slug}", get(pages::recording_page))
+        .route("/api/sessions", get(api::list_sessions))
+        .route("/api/sessions/{slug}", get(api::get_session))
+        .route("/api/sessions/{slug}/questions", post(api::submit_question))
+        .route("/api/sessions/{slug}/chapters", get(api::chapters))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest_service("/media", site)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

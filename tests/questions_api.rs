@@ -1,0 +1,178 @@
+//! The question endpoints (JSON and form) with good and hostile input.
+
+mod support;
+
+use serde_json::json;
+use support::spawn_app;
+
+fn good() -> serde_json::Value {
+    json!({"text": "Wann kommt der Radweg?", "name": "Erika", "email": "erika@example.org", "show_name": true, "consent": true})
+}
+
+#[tokio::test]
+async fn a_valid_question_is_stored_as_pending_and_answered_with_201() {
+    let app = spawn_app().await;
+    let s = app.create_session("rathaus-dezember").await;
+    let resp = app.post_question_json("rathaus-dezember", &good()).await;
+    assert_eq!(resp.status(), 201);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "pending");
+    let id = body["id"].as_i64().unwrap();
+    let q = app.db.question(citizenhour::domain::QuestionId(id)).await.unwrap();
+    assert_eq!(q.session_id, s.id);
+    assert_eq!(q.text.as_str(), "Wann kommt der Radweg?");
+    assert_eq!(q.email.as_deref(), Some("erika@example.org"));
+    assert_eq!(q.display_name(), Some("Erika"));
+}
+
+#[tokio::test]
+async fn bad_questions_get_a_clear_localized_4xx_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let s = app.create_session("rathaus-dezember").await;
+    let too_long = "ä".repeat(1501);
+    let cases: Vec<(serde_json::Value, u16, &str, &str)> = vec![
+        (json!({"text": "", "consent": true}), 422, "empty_question", "Bitte geben Sie eine Frage ein."),
+        (json!({"text": " \n\t \u{3000} ", "consent": true}), 422, "empty_question", "Bitte geben Sie eine Frage ein."),
+        (json!({"text": too_long, "consent": true}), 422, "question_too_long", "1501 Zeichen"),
+        (json!({"text": "Frage?", "consent": false}), 422, "consent_missing", "willigen Sie"),
+        (
+            json!({"text": "Frage?", "consent": true, "email": "a@b.de\r\nBcc: x@y.de"}),
+            422,
+            "invalid_email",
+            "ungültig",
+        ),
+        (json!({"text": "Frage?", "consent": true, "email": "kein-at-zeichen"}), 422, "invalid_email", "ungültig"),
+        (json!({"text": "Frage?", "consent": true, "name": "x".repeat(101)}), 422, "invalid_name", "100 Zeichen"),
+        (json!({"text": 42, "consent": true}), 400, "malformed", "fehlerhaft"),
+    ];
+    for (body, status, code, needle) in cases {
+        let resp = app.post_question_json("rathaus-dezember", &body).await;
+        assert_eq!(resp.status().as_u16(), status, "{body}");
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["error"], code, "{body}");
+        assert!(err["message"].as_str().unwrap().contains(needle), "{body}: {err}");
+    }
+    assert_eq!(app.question_count(&s).await, 0);
+}
+
+#[tokio::test]
+async fn english_speakers_get_english_errors() {
+    let app = spawn_app().await;
+    app.create_session("rathaus-dezember").await;
+    let resp = app
+        .client
+        .post(format!("{}/api/sessions/rathaus-dezember/questions", app.base))
+        .header("accept-language", "en-US,en;q=0.9")
+        .json(&json!({"text": "  ", "consent": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let err: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(err["message"], "Please enter a question.");
+}
+
+#[tokio::test]
+async fn unknown_sessions_closed_intake_wrong_types_and_huge_bodies_are_refused() {
+    let app = spawn_app().await;
+    let open = app.create_session("offen-2026").await;
+    let closed =
+        app.create_session_closing("geschlossen-2026", Some(chrono::Utc::now() - chrono::Duration::hours(1))).await;
+
+    let r = app.post_question_json("gibt-es-nicht", &good()).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "unknown_session");
+
+    let r = app.post_question_json("geschlossen-2026", &good()).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "intake_closed");
+
+    let r = app.post_question_raw("offen-2026", "text/plain", b"Wann kommt der Bus?".to_vec()).await;
+    assert_eq!(r.status(), 415);
+    let err: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(err["error"], "wrong_content_type");
+    assert!(err["message"].as_str().unwrap().contains("application/json"));
+
+    let huge = serde_json::to_vec(&json!({"text": "x".repeat(200_000), "consent": true})).unwrap();
+    let r = app.post_question_raw("offen-2026", "application/json", huge).await;
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "body_too_large");
+
+    let r = app.post_question_raw("offen-2026", "application/json", b"{\"text\": \"unterminated".to_vec()).await;
+    assert_eq!(r.status(), 400);
+
+    let r = app.post_question_raw("offen-2026", "application/json", vec![0xff, 0xfe, 0x00, 0x80]).await;
+    assert_eq!(r.status(), 400);
+
+    assert_eq!(app.question_count(&open).await, 0);
+    assert_eq!(app.question_count(&closed).await, 0);
+}
+
+#[tokio::test]
+async fn the_form_works_without_javascript_and_ties_errors_to_fields() {
+    let app = spawn_app().await;
+    let s = app.create_session("rathaus-dezember").await;
+
+    let page = app.get("/s/rathaus-dezember").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<label for="text">"#) && html.contains(r#"id="text""#), "labelled question field");
+    assert!(html.contains(r#"<html lang="de">"#));
+
+    // Empty question: 422, the form comes back with the error tied to the field and the other values kept.
+    let r = app.post_form("rathaus-dezember", &[("text", "   "), ("name", "<b>Ben</b>"), ("consent", "on")]).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"aria-invalid="true""#), "{html}");
+    assert!(html.contains(r#"id="text-error""#) && html.contains("Bitte geben Sie eine Frage ein."));
+    assert!(html.contains("&lt;b&gt;Ben&lt;/b&gt;") || html.contains("&#60;b&#62;Ben"), "name escaped: {html}");
+    assert!(!html.contains("<b>Ben</b>"));
+    assert_eq!(app.question_count(&s).await, 0);
+
+    // Missing consent in English.
+    let r = app.post_form("rathaus-dezember", &[("text", "Where is the bus?"), ("lang", "en")]).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Please consent"), "{html}");
+    assert!(html.contains(r#"<html lang="en">"#));
+
+    // A good one.
+    let r = app
+        .post_form(
+            "rathaus-dezember",
+            &[("text", "<script>alert(1)</script> Radweg?"), ("consent", "on"), ("show_name", "on")],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Vielen Dank"));
+    assert_eq!(app.question_count(&s).await, 1);
+
+    // Wrong content type on the form endpoint.
+    let r = app
+        .client
+        .post(format!("{}/s/rathaus-dezember/fragen", app.base))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_eq!(app.question_count(&s).await, 1);
+}
+
+#[tokio::test]
+async fn pages_list_sessions_and_unknown_pages_are_404() {
+    let app = spawn_app().await;
+    app.create_session("rathaus-dezember").await;
+    let home = app.get("/").await;
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("/s/rathaus-dezember"));
+    assert_eq!(app.get("/s/nope-nope").await.status(), 404);
+    assert_eq!(app.get("/r/rathaus-dezember").await.status(), 404, "no recording yet");
+    assert_eq!(app.get("/assets/hls.min.js").await.status(), 200);
+    assert_eq!(app.get("/assets/../Cargo.toml").await.status(), 404);
+    let sessions: serde_json::Value = app.get("/api/sessions").await.json().await.unwrap();
+    assert_eq!(sessions[0]["slug"], "rathaus-dezember");
+    assert!(sessions[0]["page_url"].as_str().unwrap().ends_with("/s/rathaus-dezember"));
+}

@@ -1,0 +1,105 @@
+//! Test helpers: the real app on 127.0.0.1:0 with a fresh database and data dir, and media probes.
+#![allow(dead_code)]
+
+pub mod probe;
+
+use citizenhour::app::App;
+use citizenhour::config::Config;
+use citizenhour::domain::{Session, Slug};
+use citizenhour::storage::{Db, NewSession};
+use std::net::SocketAddr;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: Db,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Starts the real app on port 0 with a fresh temporary database and data dir.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::default();
+    config.server.bind = "127.0.0.1:0".into();
+    config.storage.data_dir = dir.path().join("data");
+    adjust(&mut config);
+    let app = App::build(config).await.expect("app builds");
+    let addr = app.addr();
+    let db = app.state().db.clone();
+    let config = (*app.state().config).clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        db,
+        config,
+        dir,
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        stop: Some(tx),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn create_session(&self, slug: &str) -> Session {
+        self.create_session_closing(slug, None).await
+    }
+
+    pub async fn create_session_closing(&self, slug: &str, closes: Option<chrono::DateTime<chrono::Utc>>) -> Session {
+        self.db
+            .create_session(&NewSession {
+                slug: Slug::parse(slug).unwrap(),
+                title: format!("Bürgersprechstunde {slug}"),
+                host_name: "Anna Beispiel".into(),
+                host_title: "Bürgermeisterin".into(),
+                scheduled_at: chrono::Utc::now(),
+                intake_opens_at: None,
+                intake_closes_at: closes,
+            })
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_question_json(&self, slug: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client.post(format!("{}/api/sessions/{slug}/questions", self.base)).json(body).send().await.unwrap()
+    }
+
+    pub async fn post_question_raw(&self, slug: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/sessions/{slug}/questions", self.base))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_form(&self, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(format!("{}/s/{slug}/fragen", self.base)).form(fields).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    pub async fn question_count(&self, session: &Session) -> i64 {
+        self.db.count_questions(session.id).await.unwrap()
+    }
+}

@@ -1,0 +1,96 @@
+//! Judging media by the media: ffprobe packet and frame counts, stream durations.
+
+use std::path::Path;
+use std::process::Command;
+
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSpan {
+    pub packets: usize,
+    pub first_pts: f64,
+    /// Last packet's pts + its duration.
+    pub end: f64,
+}
+
+impl StreamSpan {
+    pub fn duration(&self) -> f64 {
+        self.end - self.first_pts
+    }
+}
+
+/// Reads every packet of `stream` ("v:0" or "a:0") and returns its span.
+pub fn packets(file: &Path, stream: &str) -> Option<StreamSpan> {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            stream,
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs (deploy/install-deps.sh installs ffmpeg)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut pts: Vec<(f64, f64)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split(',');
+            let p = it.next()?.trim().parse::<f64>().ok()?;
+            let d = it.next().and_then(|d| d.trim().parse::<f64>().ok()).unwrap_or(0.0);
+            Some((p, d))
+        })
+        .collect();
+    if pts.is_empty() {
+        return None;
+    }
+    pts.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+    let (last, dur) = *pts.last().unwrap();
+    Some(StreamSpan { packets: pts.len(), first_pts: pts[0].0, end: last + dur })
+}
+
+/// Decodes the video stream and counts the frames that actually decode.
+pub fn decoded_video_frames(file: &Path) -> usize {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=nb_read_frames",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout).trim().trim_end_matches(',').parse().unwrap_or(0)
+}
+
+/// The codec types ffprobe finds in a file or playlist, e.g. ["video", "audio"].
+pub fn stream_kinds(file: &Path) -> Vec<String> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().trim_end_matches(',').to_owned())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Container duration as ffprobe reports it.
+pub fn format_duration(file: &Path) -> Option<f64> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
