@@ -147,8 +147,8 @@ fn strip_quotes_and_signature(text: &str) -> String {
             break;
         }
         let lower = t.trim().to_lowercase();
-        let reply_header = (lower.starts_with("am ") && lower.ends_with("schrieb:"))
-            || (lower.starts_with("on ") && lower.ends_with("wrote:"))
+        let reply_header = (lower.starts_with("am ") && lower.contains(" schrieb") && lower.ends_with(':'))
+            || (lower.starts_with("on ") && lower.contains(" wrote") && lower.ends_with(':'))
             || lower.starts_with("-----original message-----")
             || lower.starts_with("-----ursprüngliche nachricht-----");
         if reply_header {

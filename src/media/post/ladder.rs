@@ -47,7 +47,7 @@ impl Ladder {
             if r.name.is_empty() || !r.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
                 return Err(format!("rung name {:?} must be letters, digits, - or _", r.name));
             }
-            if r.height < 64 || r.height % 2 != 0 || r.video_kbit < 50 {
+            if r.height < 64 || !r.height.is_multiple_of(2) || r.video_kbit < 50 {
                 return Err(format!("rung {:?}: height must be even ≥ 64 and video_kbit ≥ 50", r.name));
             }
         }
@@ -61,7 +61,7 @@ impl Ladder {
     /// The rungs that fit a `source_height` recording (no upscaling), tallest first.
     pub fn fitting(&self, source_height: u32) -> Vec<Rung> {
         let mut v: Vec<Rung> = self.rung.iter().filter(|r| r.height <= source_height).cloned().collect();
-        v.sort_by(|a, b| b.height.cmp(&a.height));
+        v.sort_by_key(|r| std::cmp::Reverse(r.height));
         v.dedup_by_key(|r| r.height);
         v
     }

@@ -1,0 +1,105 @@
+//! `citizenhour demo --exit-after-publish` end to end in a temp dir, judged by what it published.
+
+mod support;
+
+use citizenhour::domain::QuestionStatus;
+use citizenhour::storage::Db;
+use std::path::Path;
+use std::process::Command;
+use support::probe;
+
+const PER_QUESTION: f64 = 4.0;
+const INTRO: f64 = 3.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_publishes_a_playable_ladder_with_one_chapter_per_answered_question() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let out = Command::new(env!("CARGO_BIN_EXE_citizenhour"))
+        .args(["demo", "--exit-after-publish", "--bind", "127.0.0.1:0", "--size", "640x360"])
+        .args(["--seconds-per-question", &(PER_QUESTION as u64).to_string()])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--samples")
+        .arg(&samples)
+        .current_dir(dir.path())
+        .output()
+        .expect("demo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("/r/demo-buergersprechstunde"), "prints the recording URL:\n{stdout}");
+
+    let site = data.join("site/recordings/demo-buergersprechstunde");
+    // The master playlist has at least two variants and ffprobe reads it.
+    let master = std::fs::read_to_string(site.join("hls/master.m3u8")).unwrap();
+    let variants = master.matches("#EXT-X-STREAM-INF").count();
+    assert!(variants >= 2, "{master}");
+    assert!(master.contains("CODECS=\"avc1.") && master.contains("mp4a.40.2"), "{master}");
+    let kinds = probe::stream_kinds(&site.join("hls/master.m3u8"));
+    // ffprobe lists each variant's streams (once per HLS program and once more as plain streams).
+    assert!(kinds.iter().filter(|k| *k == "video").count() >= variants, "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "audio"), "{kinds:?}");
+
+    // The recording, the renditions and the download agree on length.
+    let db = Db::connect(&format!("sqlite://{}", data.join("citizenhour.db").display())).await.unwrap();
+    let session = db.session_by_slug("demo-buergersprechstunde").await.unwrap();
+    let recording = db.latest_recording(session.id).await.unwrap().unwrap();
+    let rec_len = recording.duration_ms as f64 / 1000.0;
+    let rec_video = probe::packets(Path::new(&recording.path), "v:0").unwrap();
+    assert!(
+        (rec_video.duration() - rec_len).abs() < 0.1,
+        "recording {:.3} s vs program {rec_len:.3} s",
+        rec_video.duration()
+    );
+    for line in master.lines().filter(|l| l.ends_with(".m3u8")) {
+        let playlist = site.join("hls").join(line);
+        let text = std::fs::read_to_string(&playlist).unwrap();
+        assert!(text.contains("#EXT-X-PLAYLIST-TYPE:VOD") && text.contains("#EXT-X-ENDLIST"), "{line}:\n{text}");
+        let len = probe::format_duration(&playlist).unwrap();
+        assert!((len - rec_len).abs() < 0.5, "{line}: {len:.2} s vs recording {rec_len:.2} s");
+    }
+    let mp4 = site.join("download.mp4");
+    assert_eq!(probe::stream_kinds(&mp4), ["video", "audio"]);
+    assert!((probe::packets(&mp4, "v:0").unwrap().duration() - rec_len).abs() < 0.1);
+    let thumb = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_name,width", "-of", "csv=p=0"])
+        .arg(site.join("thumbnail.jpg"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&thumb.stdout).trim(), "mjpeg,640");
+
+    // One chapter per answered question, in the order they were answered, at the time they were shown.
+    let answered = db.questions(session.id, Some(QuestionStatus::Answered)).await.unwrap();
+    assert_eq!(answered.len(), 6, "3 over HTTP + 3 e-mails, all approved and answered");
+    let chapters: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(site.join("chapters.json")).unwrap()).unwrap();
+    assert_eq!(chapters.len(), answered.len());
+    for (i, (c, q)) in chapters.iter().zip(&answered).enumerate() {
+        assert_eq!(c["question_id"].as_i64(), Some(q.id.0), "chapter {i} follows the queue order");
+        assert_eq!(c["start_ms"].as_i64(), q.answered_at_ms, "chapter {i} time = answer mark");
+        let t = c["start_ms"].as_i64().unwrap() as f64 / 1000.0;
+        let want = INTRO + PER_QUESTION * i as f64;
+        assert!((t - want).abs() < 0.75, "chapter {i} at {t:.2} s, expected about {want:.2} s");
+        assert_eq!(c["title"].as_str(), Some(q.text.headline(120).as_str()));
+    }
+    let vtt = std::fs::read_to_string(site.join("chapters.vtt")).unwrap();
+    assert!(vtt.starts_with("WEBVTT"));
+    assert_eq!(vtt.matches(" --> ").count(), answered.len());
+
+    // The recording page serves the player with its chapter list.
+    drop(db);
+    let app = support::spawn_app_with(|c| c.storage.data_dir = data.clone()).await;
+    let page = app.get("/r/demo-buergersprechstunde").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<script src="/assets/hls.min.js">"#));
+    assert!(html.contains(r#"kind="chapters""#));
+    assert!(
+        html.contains("Spielplatz im Stadtpark &amp; am Weiher")
+            || html.contains("Spielplatz im Stadtpark &#38; am Weiher")
+    );
+    assert_eq!(html.matches("data-start-ms=").count(), answered.len());
+    let m = app.get("/media/recordings/demo-buergersprechstunde/hls/master.m3u8").await;
+    assert_eq!(m.status(), 200);
+}

@@ -1,0 +1,149 @@
+//! The live program on real GStreamer, judged by the media it writes.
+
+mod support;
+
+use citizenhour::media::layout::Layouts;
+use citizenhour::media::mixer::{ProgramEvent, ProgramHandle, ProgramSettings};
+use citizenhour::media::outputs::OutputSpec;
+use citizenhour::media::samples::{ClipSpec, generate_clip};
+use citizenhour::media::sources::SourceSpec;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::probe;
+
+const FPS: u32 = 30;
+
+fn settings() -> ProgramSettings {
+    ProgramSettings {
+        width: 320,
+        height: 180,
+        fps: FPS,
+        video_bitrate_kbit: 400,
+        audio_bitrate: 64_000,
+        fragment: Duration::from_millis(1000),
+        layout: Layouts::builtin().get("side-by-side").unwrap().clone(),
+        host_line: "Anna Beispiel · Bürgermeisterin".into(),
+    }
+}
+
+fn clip(dir: &Path, name: &str, speech: &str, pattern: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.mp4"));
+    generate_clip(
+        &ClipSpec {
+            label: name.into(),
+            speech: speech.into(),
+            voice: "de".into(),
+            min_length: Duration::from_secs(13),
+            width: 160,
+            height: 90,
+            fps: FPS,
+            pattern: pattern.into(),
+        },
+        &path,
+    )
+    .expect("sample clip");
+    path
+}
+
+#[test]
+fn ten_seconds_from_sample_files_record_every_frame_with_audio_in_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = clip(dir.path(), "host", "Guten Tag, ich beantworte heute Ihre Fragen.", "smpte");
+    let guest = clip(dir.path(), "guest", "Wann kommt der Bus?", "ball");
+    let rec = dir.path().join("program.mp4");
+    let sources =
+        [SourceSpec::File { id: "host".into(), path: host }, SourceSpec::File { id: "guest".into(), path: guest }];
+    let program = ProgramHandle::start(settings(), &sources, &[OutputSpec::Recording { path: rec.clone() }]).unwrap();
+    let mut events = program.take_events().unwrap();
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(3));
+    let mark = program.show_question("Wann kommt der Bus?", Some("Erika"));
+    std::thread::sleep(Duration::from_secs(10) - started.elapsed());
+    let report = program.end(Duration::from_secs(20)).expect("clean end");
+    assert_eq!(report.finished_outputs, ["recording"]);
+
+    // The chapter mark is the program's running time when the question appeared.
+    assert!((mark.as_secs_f64() - 3.0).abs() < 0.5, "mark at {mark:?}");
+    let mut seen = vec![];
+    while let Ok(e) = events.try_recv() {
+        seen.push(e);
+    }
+    assert!(seen.contains(&ProgramEvent::Started));
+    assert!(seen.iter().any(|e| matches!(e, ProgramEvent::ChapterMarked { at, .. } if *at == mark)));
+    assert!(
+        !seen.iter().any(|e| matches!(e, ProgramEvent::SourceFailed { .. } | ProgramEvent::OutputFailed { .. })),
+        "{seen:?}"
+    );
+
+    let expected = report.duration.as_secs_f64();
+    assert!((expected - 10.0).abs() < 0.5, "program ran {expected} s");
+    assert_eq!(probe::stream_kinds(&rec), ["video", "audio"]);
+    let video = probe::packets(&rec, "v:0").expect("video packets");
+    let audio = probe::packets(&rec, "a:0").expect("audio packets");
+    let frames = probe::decoded_video_frames(&rec);
+    let want_frames = expected * FPS as f64;
+    assert!(
+        (frames as f64 - want_frames).abs() <= 0.05 * want_frames,
+        "decoded {frames} frames, expected {want_frames:.0} ± 5 %"
+    );
+    assert!(
+        (video.duration() - expected).abs() <= 0.05 * expected,
+        "video {:.3} s vs {expected:.3} s",
+        video.duration()
+    );
+    assert!(
+        (audio.duration() - video.duration()).abs() <= 0.100,
+        "audio {:.3} s vs video {:.3} s",
+        audio.duration(),
+        video.duration()
+    );
+    assert!(
+        (audio.first_pts - video.first_pts).abs() <= 0.040,
+        "A/V start offset {:.3}",
+        audio.first_pts - video.first_pts
+    );
+}
+
+#[test]
+fn a_missing_source_file_is_a_clear_error_not_a_stall() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = ProgramHandle::start(
+        settings(),
+        &[SourceSpec::File { id: "host".into(), path: dir.path().join("nope.mp4") }],
+        &[OutputSpec::Recording { path: dir.path().join("x.mp4") }],
+    )
+    .err()
+    .expect("refused");
+    assert!(err.to_string().contains("nope.mp4"), "{err}");
+}
+
+#[test]
+fn a_garbage_source_file_is_reported_and_the_program_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.mp4");
+    std::fs::write(&garbage, vec![0x5au8; 64 * 1024]).unwrap();
+    let rec = dir.path().join("program.mp4");
+    let program = ProgramHandle::start(
+        settings(),
+        &[
+            SourceSpec::Test { id: "host".into(), pattern: "smpte".into(), tone_hz: 440.0 },
+            SourceSpec::File { id: "guest".into(), path: garbage },
+        ],
+        &[OutputSpec::Recording { path: rec.clone() }],
+    )
+    .unwrap();
+    let mut events = program.take_events().unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    let report = program.end(Duration::from_secs(20)).expect("the program survives a broken source");
+    let mut failed = None;
+    while let Ok(e) = events.try_recv() {
+        if let ProgramEvent::SourceFailed { source, message } = e {
+            failed = Some((source, message));
+        }
+    }
+    let (source, message) = failed.expect("the broken source is reported");
+    assert_eq!(source, "guest");
+    assert!(!message.is_empty());
+    let video = probe::packets(&rec, "v:0").expect("video recorded");
+    assert!((video.duration() - report.duration.as_secs_f64()).abs() < 0.2, "{video:?} vs {report:?}");
+}
