@@ -18,3 +18,14 @@ pub async fn serve(Path(file): Path<String>) -> Response {
     };
     ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_embedded_hls_js_is_the_pinned_npm_version() {
+        let pkg: serde_json::Value = serde_json::from_str(include_str!("../../assets/package.json")).unwrap();
+        let pinned = pkg["dependencies"]["hls.js"].as_str().unwrap();
+        assert!(pinned.chars().all(|c| c.is_ascii_digit() || c == '.'), "pin an exact version, not {pinned}");
+        assert!(super::HLS_JS.contains(&format!("\"{pinned}\"")), "assets/vendor/hls.min.js is not hls.js {pinned}");
+    }
+}
