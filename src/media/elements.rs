@@ -1,5 +1,6 @@
 //! GStreamer start-up: init, static plugins, and the check that every element we use is installed.
 
+use gst::prelude::*;
 use std::sync::OnceLock;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,7 @@ static INIT: OnceLock<Result<(), String>> = OnceLock::new();
 pub fn init() -> Result<(), MediaError> {
     INIT.get_or_init(|| {
         gst::init().map_err(|e| e.to_string())?;
+        bridge_logs_to_tracing();
         gstfmp4::plugin_register_static().map_err(|e| e.to_string())?;
         gsthlssink3::plugin_register_static().map_err(|e| e.to_string())?;
         Ok(())
@@ -72,6 +74,30 @@ pub fn init() -> Result<(), MediaError> {
     .clone()
     .map_err(MediaError::Init)?;
     check_elements(REQUIRED_ELEMENTS)
+}
+
+/// GStreamer's own warnings and errors go to `tracing` (target `gstreamer`) instead of stderr. `GST_DEBUG`
+/// still raises the level for debugging; without it only warnings and errors are produced.
+fn bridge_logs_to_tracing() {
+    if std::env::var_os("GST_DEBUG").is_none() {
+        gst::log::set_default_threshold(gst::DebugLevel::Warning);
+    }
+    gst::log::remove_default_log_function();
+    gst::log::add_log_function(|category, level, _file, function, _line, object, message| {
+        let Some(text) = message.get() else { return };
+        let object = object.map(|o| o.to_string()).unwrap_or_default();
+        let category = category.name();
+        match level {
+            gst::DebugLevel::Error => {
+                tracing::error!(target: "gstreamer", %category, %object, function = %function, "{text}")
+            }
+            gst::DebugLevel::Warning | gst::DebugLevel::Fixme => {
+                tracing::warn!(target: "gstreamer", %category, %object, function = %function, "{text}")
+            }
+            gst::DebugLevel::Info => tracing::info!(target: "gstreamer", %category, %object, "{text}"),
+            _ => tracing::debug!(target: "gstreamer", %category, %object, "{text}"),
+        }
+    });
 }
 
 /// Fails with the first element of `list` that no installed plugin provides.
@@ -90,6 +116,32 @@ pub(crate) fn make(pipeline: &str, factory: &str, name: &str) -> Result<gst::Ele
         .name(name)
         .build()
         .map_err(|e| MediaError::build(pipeline, format!("element {factory} ({name}): {e}")))
+}
+
+/// Runs a finite pipeline until EOS; the first error stops it and is returned with its element.
+pub(crate) fn run_to_eos(pipeline: &gst::Pipeline, timeout: std::time::Duration) -> Result<(), MediaError> {
+    let name = pipeline.name().to_string();
+    pipeline.set_state(gst::State::Playing).map_err(|e| MediaError::build(&name, e))?;
+    let bus = pipeline.bus().unwrap();
+    let result = match bus.timed_pop_filtered(
+        gst::ClockTime::from_nseconds(timeout.as_nanos() as u64),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    ) {
+        Some(msg) => match msg.view() {
+            gst::MessageView::Error(err) => Err(MediaError::Runtime {
+                pipeline: name.clone(),
+                element: msg.src().map(|s| s.path_string().to_string()).unwrap_or_default(),
+                message: format!("{} ({})", err.error(), err.debug().map(|d| d.to_string()).unwrap_or_default()),
+            }),
+            _ => Ok(()),
+        },
+        None => {
+            pipeline.debug_to_dot_file(gst::DebugGraphDetails::all(), format!("{name}-frozen"));
+            Err(MediaError::Frozen { pipeline: name.clone(), seconds: timeout.as_secs(), unfinished: "all".into() })
+        }
+    };
+    let _ = pipeline.set_state(gst::State::Null);
+    result
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! audiotestsrc(silence, clip length) ────────────────────────────┴─ audiomixer ─ voaacenc ─┘
 //! ```
 
-use super::{MediaError, elements::make};
+use super::{MediaError, elements::make, elements::run_to_eos};
 use gst::prelude::*;
 use std::path::Path;
 use std::process::Command;
@@ -139,30 +139,4 @@ fn wav_duration(path: &Path) -> Result<Duration, MediaError> {
         return Err(bad());
     }
     Ok(Duration::from_secs_f64((bytes.len() - 44) as f64 / byte_rate))
-}
-
-/// Runs a finite pipeline until EOS; the first error stops it and is returned with its element.
-pub(crate) fn run_to_eos(pipeline: &gst::Pipeline, timeout: Duration) -> Result<(), MediaError> {
-    let name = pipeline.name().to_string();
-    pipeline.set_state(gst::State::Playing).map_err(|e| MediaError::build(&name, e))?;
-    let bus = pipeline.bus().unwrap();
-    let result = match bus.timed_pop_filtered(
-        gst::ClockTime::from_nseconds(timeout.as_nanos() as u64),
-        &[gst::MessageType::Eos, gst::MessageType::Error],
-    ) {
-        Some(msg) => match msg.view() {
-            gst::MessageView::Error(err) => Err(MediaError::Runtime {
-                pipeline: name.clone(),
-                element: msg.src().map(|s| s.path_string().to_string()).unwrap_or_default(),
-                message: format!("{} ({})", err.error(), err.debug().map(|d| d.to_string()).unwrap_or_default()),
-            }),
-            _ => Ok(()),
-        },
-        None => {
-            pipeline.debug_to_dot_file(gst::DebugGraphDetails::all(), format!("{name}-frozen"));
-            Err(MediaError::Frozen { pipeline: name.clone(), seconds: timeout.as_secs(), unfinished: "all".into() })
-        }
-    };
-    let _ = pipeline.set_state(gst::State::Null);
-    result
 }

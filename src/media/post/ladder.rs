@@ -11,7 +11,7 @@
 //! Afterwards `master.m3u8` is written with each variant's measured peak and average bandwidth and its RFC 6381
 //! codec string. Reference launch line: `pipelines/ladder.txt`.
 
-use crate::media::{MediaError, elements::make, probe, samples::run_to_eos};
+use crate::media::{MediaError, elements::make, elements::run_to_eos, probe};
 use gst::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
