@@ -147,3 +147,50 @@ fn a_garbage_source_file_is_reported_and_the_program_goes_on() {
     let video = probe::packets(&rec, "v:0").expect("video recorded");
     assert!((video.duration() - report.duration.as_secs_f64()).abs() < 0.2, "{video:?} vs {report:?}");
 }
+
+#[test]
+fn sources_join_and_leave_and_the_layout_switches_live_without_a_stall() {
+    const SLATE: [u8; 3] = [0x1d, 0x35, 0x57];
+    const RED: [u8; 3] = [255, 0, 0];
+    const GREEN: [u8; 3] = [0, 255, 0];
+    let dir = tempfile::tempdir().unwrap();
+    let guest = clip(dir.path(), "guest", "Hallo.", "red");
+    let rec = dir.path().join("program.mp4");
+    let program = ProgramHandle::start(
+        settings(),
+        &[SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 }],
+        &[OutputSpec::Recording { path: rec.clone() }],
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let at = |s: f64| std::thread::sleep(Duration::from_secs_f64(s).saturating_sub(t0.elapsed()));
+    at(2.0);
+    program.add_source(&SourceSpec::File { id: "guest".into(), path: guest.clone() }).unwrap();
+    assert!(program.add_source(&SourceSpec::File { id: "guest".into(), path: guest }).is_err(), "ids are unique");
+    assert_eq!(program.source_ids(), ["host", "guest"]);
+    at(4.0);
+    program.set_layout(Layouts::builtin().get("picture-in-picture").unwrap().clone());
+    at(6.0);
+    program.remove_source("guest").unwrap();
+    assert!(program.remove_source("guest").is_err());
+    at(8.0);
+    let report = program.end(Duration::from_secs(20)).unwrap();
+
+    let frames = probe::decoded_video_frames(&rec) as f64;
+    let want = report.duration.as_secs_f64() * FPS as f64;
+    assert!((frames - want).abs() <= 0.05 * want, "{frames} frames, expected {want:.0}");
+    // Side by side, before the guest joins: the right tile is the slate.
+    let p = probe::pixel(&rec, 1.0, 240, 67);
+    assert!(probe::close(p, SLATE, 40), "t=1 right tile {p:?}");
+    // The guest joined into the right tile.
+    let p = probe::pixel(&rec, 3.0, 240, 67);
+    assert!(probe::close(p, RED, 60), "t=3 right tile {p:?}");
+    // Picture in picture: the host fills the frame, the guest sits top right.
+    let p = probe::pixel(&rec, 5.0, 40, 150);
+    assert!(probe::close(p, GREEN, 60), "t=5 host full frame {p:?}");
+    let p = probe::pixel(&rec, 5.0, 262, 32);
+    assert!(probe::close(p, RED, 60), "t=5 pip {p:?}");
+    // The guest left: only the host remains.
+    let p = probe::pixel(&rec, 7.0, 262, 32);
+    assert!(probe::close(p, GREEN, 60), "t=7 after leave {p:?}");
+}

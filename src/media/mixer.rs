@@ -16,7 +16,7 @@
 use super::layout::Layout;
 use super::names::{Name, Role};
 use super::outputs::{self, OutputBranch, OutputSpec, Tees};
-use super::sources::{self, MixerInputs, SourceSpec};
+use super::sources::{self, BuiltSource, MixerInputs, SourceSpec};
 use super::{MediaError, elements::make};
 use gst::prelude::*;
 use std::sync::Arc;
@@ -43,6 +43,8 @@ pub struct ProgramSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgramEvent {
     Started,
+    SourceJoined { source: String },
+    SourceLeft { source: String },
     SourceFailed { source: String, message: String },
     OutputFailed { output: String, message: String },
     ChapterMarked { at: Duration, headline: String },
@@ -67,6 +69,9 @@ enum Terminal {
 /// which blocks until outputs are finalized (call it from a blocking thread).
 pub struct ProgramHandle {
     pipeline: gst::Pipeline,
+    /// Sources in layout order (the host first). Locked briefly; never across a state change.
+    sources: std::sync::Mutex<Vec<BuiltSource>>,
+    layout: std::sync::Mutex<Layout>,
     lower_third: gst::Element,
     compositor: gst::Element,
     audiomixer: gst::Element,
@@ -188,18 +193,19 @@ impl ProgramHandle {
         for spec in output_specs {
             outputs.push(outputs::build(spec, Tees { pipeline: &pipeline, video: &vtee, audio: &atee }, s.fragment)?);
         }
-        for (i, spec) in initial_sources.iter().enumerate() {
-            sources::build(
+        let mut built = Vec::new();
+        for spec in initial_sources {
+            built.push(sources::build(
                 spec,
                 MixerInputs {
                     pipeline: &pipeline,
                     compositor: &compositor,
                     audiomixer: &amixer,
-                    rect: s.layout.rect(i, s.width, s.height),
-                    zorder: 1 + i as u32,
+                    offset: Duration::ZERO,
                 },
-            )?;
+            )?);
         }
+        apply_layout(&s.layout, &built, s.width, s.height);
 
         let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
         let (terminal_tx, terminal_rx) = mpsc::channel();
@@ -214,7 +220,13 @@ impl ProgramHandle {
 
         pipeline.set_state(gst::State::Playing).map_err(|e| be(format!("cannot start: {e}")))?;
         let _ = events_tx.send(ProgramEvent::Started);
+        for b in &built {
+            let _ = events_tx.send(ProgramEvent::SourceJoined { source: b.id.clone() });
+        }
+        let layout = std::sync::Mutex::new(settings.layout.clone());
         Ok(ProgramHandle {
+            sources: std::sync::Mutex::new(built),
+            layout,
             pipeline,
             lower_third,
             compositor,
@@ -246,6 +258,62 @@ impl ProgramHandle {
         let at = self.running_time();
         let _ = self.events_tx.send(ProgramEvent::ChapterMarked { at, headline: headline.to_owned() });
         at
+    }
+
+    /// Adds a source while live; it takes the next layout slot. Ids are unique within a program.
+    pub fn add_source(&self, spec: &SourceSpec) -> Result<(), MediaError> {
+        if self.sources.lock().unwrap().iter().any(|s| s.id == spec.id()) {
+            return Err(be(format!("source {} is already in the program", spec.id())));
+        }
+        let built = sources::build(
+            spec,
+            MixerInputs {
+                pipeline: &self.pipeline,
+                compositor: &self.compositor,
+                audiomixer: &self.audiomixer,
+                offset: self.running_time(),
+            },
+        )?;
+        let id = built.id.clone();
+        {
+            let mut list = self.sources.lock().unwrap();
+            list.push(built);
+            apply_layout(&self.layout.lock().unwrap(), &list, self.settings.width, self.settings.height);
+        }
+        let _ = self.events_tx.send(ProgramEvent::SourceJoined { source: id });
+        Ok(())
+    }
+
+    /// Removes a source while live; the others move up in the layout. Unknown ids are an error.
+    pub fn remove_source(&self, id: &str) -> Result<(), MediaError> {
+        let removed = {
+            let mut list = self.sources.lock().unwrap();
+            let Some(i) = list.iter().position(|s| s.id == id) else {
+                return Err(be(format!("no source {id} in the program")));
+            };
+            let removed = list.remove(i);
+            apply_layout(&self.layout.lock().unwrap(), &list, self.settings.width, self.settings.height);
+            removed
+        };
+        // Outside the lock: stopping the bin waits for its streaming threads.
+        let _ = removed.bin.set_state(gst::State::Null);
+        self.compositor.release_request_pad(&removed.video_pad);
+        self.audiomixer.release_request_pad(&removed.audio_pad);
+        let _ = self.pipeline.remove(&removed.bin);
+        let _ = self.events_tx.send(ProgramEvent::SourceLeft { source: id.to_owned() });
+        Ok(())
+    }
+
+    /// Ids of the sources in the program, in layout order.
+    pub fn source_ids(&self) -> Vec<String> {
+        self.sources.lock().unwrap().iter().map(|s| s.id.clone()).collect()
+    }
+
+    /// Switches the layout live: pad positions change at the next output frame, no restart.
+    pub fn set_layout(&self, layout: Layout) {
+        let list = self.sources.lock().unwrap();
+        apply_layout(&layout, &list, self.settings.width, self.settings.height);
+        *self.layout.lock().unwrap() = layout;
     }
 
     /// Back to the host's name only.
@@ -349,6 +417,13 @@ fn watch_bus(
             }
             _ => {}
         }
+    }
+}
+
+/// Places every source's compositor pad by the layout: slot i for the i-th source, hidden beyond the last slot.
+fn apply_layout(layout: &Layout, sources: &[BuiltSource], width: u32, height: u32) {
+    for (i, s) in sources.iter().enumerate() {
+        sources::place(&s.video_pad, layout.rect(i, width, height), 1 + i as u32);
     }
 }
 

@@ -94,3 +94,30 @@ pub fn format_duration(file: &Path) -> Option<f64> {
         .expect("ffprobe runs");
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
+
+/// The average RGB colour of a 4×4 block at (x, y) of the frame shown at `at` seconds.
+pub fn pixel(file: &Path, at: f64, x: u32, y: u32) -> [u8; 3] {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", &format!("{at:.3}"), "-i"])
+        .arg(file)
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            &format!("crop=4:4:{x}:{y},scale=1:1"),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ])
+        .output()
+        .expect("ffmpeg runs");
+    assert_eq!(out.stdout.len(), 3, "no frame at {at} s: {}", String::from_utf8_lossy(&out.stderr));
+    [out.stdout[0], out.stdout[1], out.stdout[2]]
+}
+
+/// Whether two colours are within `tol` per channel (compression and YUV round trips blur them a little).
+pub fn close(a: [u8; 3], b: [u8; 3], tol: u8) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol)
+}

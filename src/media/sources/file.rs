@@ -6,12 +6,12 @@
 //!                                     └─ (other streams) ─ fakesink
 //! ```
 
-use super::{MixerInputs, audio_pad, video_pad};
+use super::{BuiltSource, MixerInputs, audio_pad, video_pad};
 use crate::media::{MediaError, elements::make, names::Name};
 use gst::prelude::*;
 use std::path::Path;
 
-pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<(), MediaError> {
+pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
     if !path.is_file() {
         return Err(MediaError::Unreadable { path: path.display().to_string(), detail: "no such file".into() });
     }
@@ -26,16 +26,18 @@ pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<()
     let vpad = video_pad(&inputs)?;
     let apad = audio_pad(&inputs)?;
     let bin_weak = bin.downgrade();
-    let pads = std::sync::Mutex::new((Some(vpad), Some(apad)));
+    let pads = std::sync::Mutex::new((Some(vpad.clone()), Some(apad.clone())));
+    // A file's timeline starts at 0; shift it to the moment it joins the program.
+    let offset = inputs.offset.as_nanos() as i64;
     dec.connect_pad_added(move |_dec, pad| {
         let Some(bin) = bin_weak.upgrade() else { return };
         let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
         let kind = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
         let mut pads = pads.lock().unwrap();
         let result = if kind.starts_with("video/") && pads.0.is_some() {
-            link_branch(&bin, pad, &["videoconvert", "queue"], "video", pads.0.take().unwrap())
+            link_branch(&bin, pad, &["videoconvert", "queue"], "video", pads.0.take().unwrap(), offset)
         } else if kind.starts_with("audio/") && pads.1.is_some() {
-            link_branch(&bin, pad, &["audioconvert", "audioresample", "queue"], "audio", pads.1.take().unwrap())
+            link_branch(&bin, pad, &["audioconvert", "audioresample", "queue"], "audio", pads.1.take().unwrap(), offset)
         } else {
             // An unlinked decodebin pad stalls the pipeline: drop extra streams explicitly.
             link_branch_to_fakesink(&bin, pad)
@@ -45,7 +47,7 @@ pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<()
         }
     });
     bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
-    Ok(())
+    Ok(BuiltSource { id: id.to_owned(), bin, video_pad: vpad, audio_pad: apad })
 }
 
 fn link_branch(
@@ -54,6 +56,7 @@ fn link_branch(
     factories: &[&str],
     ghost_name: &str,
     mixer_pad: gst::Pad,
+    offset: i64,
 ) -> Result<(), MediaError> {
     let mut elements = Vec::new();
     for f in factories {
@@ -71,6 +74,7 @@ fn link_branch(
         .map_err(|e| MediaError::build("program", e))?
         .name(ghost_name)
         .build();
+    ghost.set_offset(offset);
     ghost.set_active(true).map_err(|e| MediaError::build("program", e))?;
     bin.add_pad(&ghost).map_err(|e| MediaError::build("program", e))?;
     ghost.link(&mixer_pad).map_err(|e| MediaError::build("program", format!("{ghost_name} → mixer: {e:?}")))?;

@@ -45,35 +45,51 @@ pub(crate) struct MixerInputs<'a> {
     pub pipeline: &'a gst::Pipeline,
     pub compositor: &'a gst::Element,
     pub audiomixer: &'a gst::Element,
-    pub rect: Option<Rect>,
-    pub zorder: u32,
+    /// Running time at which the source joins: non-live sources (files) start their timeline there.
+    pub offset: std::time::Duration,
 }
 
-pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<(), MediaError> {
+/// A source in the program: its bin and the mixer pads it feeds.
+#[derive(Debug)]
+pub(crate) struct BuiltSource {
+    pub id: String,
+    pub bin: gst::Bin,
+    pub video_pad: gst::Pad,
+    pub audio_pad: gst::Pad,
+}
+
+pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
     match spec {
         SourceSpec::File { id, path } => file::build(id, path, inputs),
         SourceSpec::Test { id, pattern, tone_hz } => test::build(id, pattern, *tone_hz, inputs),
     }
 }
 
-/// Requests a compositor pad placed at `rect` (hidden when there is no slot).
+/// Requests a compositor pad, hidden until the layout places it.
 pub(crate) fn video_pad(inputs: &MixerInputs<'_>) -> Result<gst::Pad, MediaError> {
     use gst::prelude::*;
     let pad = inputs
         .compositor
         .request_pad_simple("sink_%u")
         .ok_or_else(|| MediaError::build("program", "compositor refused a pad"))?;
-    match inputs.rect {
+    pad.set_property("alpha", 0.0f64);
+    Ok(pad)
+}
+
+/// Places a compositor pad at `rect` (or hides it when the layout has no slot for it).
+pub(crate) fn place(pad: &gst::Pad, rect: Option<Rect>, zorder: u32) {
+    use gst::prelude::*;
+    match rect {
         Some(r) => {
             pad.set_property("xpos", r.x);
             pad.set_property("ypos", r.y);
             pad.set_property("width", r.width);
             pad.set_property("height", r.height);
+            pad.set_property("alpha", 1.0f64);
         }
         None => pad.set_property("alpha", 0.0f64),
     }
-    pad.set_property("zorder", inputs.zorder);
-    Ok(pad)
+    pad.set_property("zorder", zorder);
 }
 
 pub(crate) fn audio_pad(inputs: &MixerInputs<'_>) -> Result<gst::Pad, MediaError> {

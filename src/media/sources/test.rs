@@ -5,11 +5,11 @@
 //!                audiotestsrc(freq)                 ─(ghost audio)─► audiomixer.sink_M
 //! ```
 
-use super::{MixerInputs, audio_pad, video_pad};
+use super::{BuiltSource, MixerInputs, audio_pad, video_pad};
 use crate::media::{MediaError, elements::make, names::Name};
 use gst::prelude::*;
 
-pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'_>) -> Result<(), MediaError> {
+pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
     let bin = gst::Bin::with_name(&Name::source(id));
     let v = make("program", "videotestsrc", "video")?;
     v.set_property("is-live", true);
@@ -37,8 +37,10 @@ pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'
             .map(|_| ())
             .map_err(|e| MediaError::build("program", format!("{ghost}: {e:?}")))
     };
-    link("video", video_pad(&inputs)?)?;
-    link("audio", audio_pad(&inputs)?)?;
+    // Live sources are timestamped in the pipeline's running time already: no offset.
+    let (video_pad, audio_pad) = (video_pad(&inputs)?, audio_pad(&inputs)?);
+    link("video", video_pad.clone())?;
+    link("audio", audio_pad.clone())?;
     bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
-    Ok(())
+    Ok(BuiltSource { id: id.to_owned(), bin, video_pad, audio_pad })
 }
