@@ -13,12 +13,14 @@ pkgs=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
   libnice-dev
+  gstreamer1.0-x
   fonts-dejavu-core
   espeak-ng
   ffmpeg
 )
 if [[ $want_test == 1 ]]; then
-  pkgs+=(python3)
+  # Real servers the tests start on 127.0.0.1 (see tests/services/).
+  pkgs+=(python3 nginx libnginx-mod-rtmp)
 fi
 
 missing=()
@@ -33,8 +35,17 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   sudo_cmd=()
   [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
+  # Keep apt from starting system daemons (nginx, …): tests start their own on loopback.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [[ ${created_policy:-0} == 1 ]]; then
+    "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d
+  fi
 else
   echo "install-deps: system packages present"
 fi

@@ -63,6 +63,12 @@ pub enum Command {
         /// Lower-third line for the host.
         #[arg(long, default_value = "Live")]
         host_line: String,
+        /// Also write live HLS into this directory.
+        #[arg(long)]
+        hls: Option<PathBuf>,
+        /// Also push to this RTMP URL (with the stream key; never printed).
+        #[arg(long, env = "CITIZENHOUR_LIVE_RTMP_URL", hide_env_values = true)]
+        rtmp: Option<String>,
     },
     /// Render and publish a session's latest recording to the local site.
     Publish { slug: String },
@@ -176,7 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ))?;
             Ok(())
         }
-        Command::Live { sources, record, seconds, size, layout, host_line } => {
+        Command::Live { sources, record, seconds, size, layout, host_line, hls, rtmp } => {
             use crate::media::{layout::Layouts, mixer::*, outputs::OutputSpec, sources::SourceSpec};
             if let Some(s) = size {
                 (config.media.width, config.media.height) = parse_size(&s)?;
@@ -192,6 +198,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("unknown layout {layout:?}; known: {}", layouts.names().collect::<Vec<_>>().join(", "))
             })?;
             let m = &config.media;
+            let mut outputs = vec![OutputSpec::Recording { path: record.clone() }];
+            if let Some(dir) = hls {
+                outputs.push(OutputSpec::LiveHls { dir, segment_seconds: 2 });
+            }
+            if let Some(url) = rtmp {
+                outputs.push(OutputSpec::Rtmp { url: crate::media::outputs::RtmpUrl(url) });
+            }
             let program = ProgramHandle::start(
                 ProgramSettings {
                     width: m.width,
@@ -204,7 +217,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     host_line,
                 },
                 &specs,
-                &[OutputSpec::Recording { path: record.clone() }],
+                &outputs,
             )?;
             println!("live: recording to {}", record.display());
             std::thread::sleep(Duration::from_secs(seconds));

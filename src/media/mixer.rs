@@ -43,12 +43,29 @@ pub struct ProgramSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgramEvent {
     Started,
-    SourceJoined { source: String },
-    SourceLeft { source: String },
-    SourceFailed { source: String, message: String },
-    OutputFailed { output: String, message: String },
-    ChapterMarked { at: Duration, headline: String },
-    Finished { duration: Duration },
+    SourceJoined {
+        source: String,
+    },
+    SourceLeft {
+        source: String,
+    },
+    SourceFailed {
+        source: String,
+        message: String,
+    },
+    /// An output failed; `destination_fault` when the far end (e.g. the RTMP server) is to blame.
+    OutputFailed {
+        output: String,
+        message: String,
+        destination_fault: bool,
+    },
+    ChapterMarked {
+        at: Duration,
+        headline: String,
+    },
+    Finished {
+        duration: Duration,
+    },
 }
 
 /// The result of a clean (or deadline-bounded) end.
@@ -189,9 +206,11 @@ impl ProgramHandle {
                 },
             );
         }
+        let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
         let mut outputs = Vec::new();
         for spec in output_specs {
-            outputs.push(outputs::build(spec, Tees { pipeline: &pipeline, video: &vtee, audio: &atee }, s.fragment)?);
+            let tees = Tees { pipeline: &pipeline, video: &vtee, audio: &atee };
+            outputs.push(outputs::build(spec, tees, s.fragment, &events_tx)?);
         }
         let mut built = Vec::new();
         for spec in initial_sources {
@@ -207,7 +226,6 @@ impl ProgramHandle {
         }
         apply_layout(&s.layout, &built, s.width, s.height);
 
-        let (events_tx, events_rx) = tokio_mpsc::unbounded_channel();
         let (terminal_tx, terminal_rx) = mpsc::channel();
         let bus = pipeline.bus().expect("a pipeline has a bus");
         let bus_events = events_tx.clone();
@@ -335,12 +353,17 @@ impl ProgramHandle {
                 pad.send_event(gst::event::Eos::new());
             }
         }
+        let until = std::time::Instant::now() + deadline;
         let waited = self.terminal_rx.lock().unwrap().recv_timeout(deadline);
         let fatal = match waited {
             Ok(Terminal::Eos) => None,
             Ok(Terminal::Fatal { element, message }) => Some((element, message)),
             Err(_) => None,
         };
+        // Outputs with their own pipelines (RTMP) finish a moment after the program's EOS.
+        while !self.outputs.iter().all(|o| o.is_finished()) && std::time::Instant::now() < until && fatal.is_none() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let (finished, unfinished): (Vec<_>, Vec<_>) = self.outputs.iter().partition(|o| o.is_finished());
         let report = FinishReport {
             duration,
@@ -366,6 +389,9 @@ impl ProgramHandle {
     }
 
     fn shutdown(&mut self) {
+        for o in &self.outputs {
+            o.stop();
+        }
         let _ = self.pipeline.set_state(gst::State::Null);
         self.stop_bus.store(true, Ordering::SeqCst);
         if let Some(t) = self.bus_thread.take() {
@@ -403,7 +429,8 @@ fn watch_bus(
                     }
                     Some(Name { role: Role::Output, id }) => {
                         tracing::error!(output = %id, "output failed: {message}");
-                        let _ = events.send(ProgramEvent::OutputFailed { output: id, message });
+                        let _ =
+                            events.send(ProgramEvent::OutputFailed { output: id, message, destination_fault: false });
                     }
                     _ => {
                         tracing::error!(element = %path, "program failed: {message}");

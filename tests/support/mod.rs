@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod probe;
+pub mod services;
 
 use citizenhour::app::App;
 use citizenhour::config::Config;

@@ -121,3 +121,18 @@ pub fn pixel(file: &Path, at: f64, x: u32, y: u32) -> [u8; 3] {
 pub fn close(a: [u8; 3], b: [u8; 3], tol: u8) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tol)
 }
+
+/// The largest gap between consecutive packet timestamps of `stream` (a stall shows up here).
+pub fn max_pts_gap(file: &Path, stream: &str) -> f64 {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", stream, "-show_entries", "packet=pts_time", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    let mut pts: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+        .collect();
+    pts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    pts.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+}

@@ -1,7 +1,11 @@
 //! Output builders: one file per output kind. Each is a bin `output-{id}` with ghost pads `video` and
 //! `audio`, fed from the program's encoded tees through its own queues, so outputs fail independently.
 
+pub mod hls;
 pub mod recording;
+pub mod rtmp;
+
+pub use rtmp::RtmpUrl;
 
 use super::MediaError;
 use gst::prelude::*;
@@ -13,12 +17,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub enum OutputSpec {
     /// Crash-safe fragmented MP4 of the program.
     Recording { path: PathBuf },
+    /// Live HLS (EVENT playlist) into a directory the web server serves.
+    LiveHls { dir: PathBuf, segment_seconds: u32 },
+    /// RTMP push (e.g. YouTube Live), retried with backoff, never stopping the program.
+    Rtmp { url: RtmpUrl },
 }
 
 impl OutputSpec {
     pub fn id(&self) -> &'static str {
         match self {
             OutputSpec::Recording { .. } => "recording",
+            OutputSpec::LiveHls { .. } => "hls",
+            OutputSpec::Rtmp { .. } => "rtmp",
         }
     }
 }
@@ -28,6 +38,8 @@ impl OutputSpec {
 pub struct OutputBranch {
     pub id: String,
     finished: Arc<AtomicBool>,
+    /// For outputs with their own threads: set to make them stop.
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl OutputBranch {
@@ -43,7 +55,18 @@ impl OutputBranch {
             }
             gst::PadProbeReturn::Ok
         });
-        OutputBranch { id: id.to_owned(), finished }
+        OutputBranch { id: id.to_owned(), finished, stop: None }
+    }
+
+    pub(crate) fn with_flags(id: &str, finished: Arc<AtomicBool>, stop: Option<Arc<AtomicBool>>) -> OutputBranch {
+        OutputBranch { id: id.to_owned(), finished, stop }
+    }
+
+    /// Tells the output's own threads (if any) to stop.
+    pub(crate) fn stop(&self) {
+        if let Some(s) = &self.stop {
+            s.store(true, Ordering::SeqCst);
+        }
     }
 
     pub fn is_finished(&self) -> bool {
@@ -61,10 +84,35 @@ pub(crate) fn build(
     spec: &OutputSpec,
     tees: Tees<'_>,
     fragment: std::time::Duration,
+    events: &tokio::sync::mpsc::UnboundedSender<crate::media::mixer::ProgramEvent>,
 ) -> Result<OutputBranch, MediaError> {
     match spec {
         OutputSpec::Recording { path } => recording::build(spec.id(), path, tees, fragment),
+        OutputSpec::LiveHls { dir, segment_seconds } => hls::build(spec.id(), dir, *segment_seconds, tees),
+        OutputSpec::Rtmp { url } => rtmp::build(spec.id(), url, tees, events.clone()),
     }
+}
+
+/// A branch's entry for one stream kind: `queue ─ h264parse|aacparse`, with the ghost pad `kind` on the bin.
+/// Each branch parses for itself, so every muxer negotiates the stream format it needs (MP4 and FLV want
+/// `avc`/raw AAC, MPEG-TS wants byte-stream/ADTS) from one shared encode.
+pub(crate) fn branch_input(
+    bin: &gst::Bin,
+    kind: &str,
+    max_time: std::time::Duration,
+) -> Result<gst::Element, MediaError> {
+    use crate::media::elements::make;
+    let b = |e| MediaError::build("program", e);
+    let q = make("program", "queue", &format!("{kind}-queue"))?;
+    q.set_property("max-size-time", max_time.as_nanos() as u64);
+    q.set_property("max-size-buffers", 0u32);
+    q.set_property("max-size-bytes", 0u32);
+    let parser = make("program", if kind == "video" { "h264parse" } else { "aacparse" }, &format!("{kind}-parse"))?;
+    bin.add_many([&q, &parser]).map_err(b)?;
+    q.link(&parser).map_err(b)?;
+    let ghost = gst::GhostPad::builder_with_target(&q.static_pad("sink").unwrap()).map_err(b)?.name(kind).build();
+    bin.add_pad(&ghost).map_err(b)?;
+    Ok(parser)
 }
 
 /// Links a tee to a bin's ghost pad through a fresh tee src pad.

@@ -2,13 +2,13 @@
 //! even if the process dies; on a clean end the header is rewritten with the total duration.
 //!
 //! ```text
-//! [output-recording]  (ghost video) ─ queue ─┐
+//! [output-recording]  (ghost video) ─ queue ─ h264parse ─┐
 //!                                            ├─ isofmp4mux(fragment-duration) ─ filesink
-//!                     (ghost audio) ─ queue ─┘
+//!                     (ghost audio) ─ queue ─ aacparse  ─┘
 //! ```
 //! Reference launch line: `pipelines/recording.txt`.
 
-use super::{OutputBranch, Tees, link_tee};
+use super::{OutputBranch, Tees, branch_input, link_tee};
 use crate::media::{MediaError, elements::make, names::Name};
 use gst::prelude::*;
 use std::path::Path;
@@ -19,14 +19,9 @@ pub(crate) fn build(id: &str, path: &Path, tees: Tees<'_>, fragment: Duration) -
         std::fs::create_dir_all(dir).map_err(|e| MediaError::io(dir, e))?;
     }
     let bin = gst::Bin::with_name(&Name::output(id));
-    let vq = make("program", "queue", "video-queue")?;
-    let aq = make("program", "queue", "audio-queue")?;
-    for q in [&vq, &aq] {
-        // Buffer up to 3 s so a slow disk never backs up into the program.
-        q.set_property("max-size-time", 3_000_000_000u64);
-        q.set_property("max-size-buffers", 0u32);
-        q.set_property("max-size-bytes", 0u32);
-    }
+    // Buffer up to 3 s so a slow disk never backs up into the program.
+    let vq = branch_input(&bin, "video", Duration::from_secs(3))?;
+    let aq = branch_input(&bin, "audio", Duration::from_secs(3))?;
     let mux = make("program", "isofmp4mux", "mux")?;
     mux.set_property("fragment-duration", fragment.as_nanos() as u64);
     // CMAF chunks of a quarter fragment reach the disk while the fragment is still open: a crash loses
@@ -40,17 +35,10 @@ pub(crate) fn build(id: &str, path: &Path, tees: Tees<'_>, fragment: Duration) -
     // Each chunk is one buffer: write it through instead of holding 64 KiB in stdio.
     sink.set_property_from_str("buffer-mode", "unbuffered");
     sink.set_property("async", false);
-    bin.add_many([&vq, &aq, &mux, &sink]).map_err(|e| MediaError::build("program", e))?;
+    bin.add_many([&mux, &sink]).map_err(|e| MediaError::build("program", e))?;
     vq.link_pads(Some("src"), &mux, Some("sink_0")).map_err(|e| MediaError::build("program", e))?;
     aq.link_pads(Some("src"), &mux, Some("sink_1")).map_err(|e| MediaError::build("program", e))?;
     mux.link(&sink).map_err(|e| MediaError::build("program", e))?;
-    for (q, name) in [(&vq, "video"), (&aq, "audio")] {
-        let ghost = gst::GhostPad::builder_with_target(&q.static_pad("sink").unwrap())
-            .map_err(|e| MediaError::build("program", e))?
-            .name(name)
-            .build();
-        bin.add_pad(&ghost).map_err(|e| MediaError::build("program", e))?;
-    }
     tees.pipeline.add(&bin).map_err(|e| MediaError::build("program", e))?;
     link_tee(tees.video, &bin, "video")?;
     link_tee(tees.audio, &bin, "audio")?;
