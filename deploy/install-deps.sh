@@ -20,7 +20,7 @@ pkgs=(
 )
 if [[ $want_test == 1 ]]; then
   # Real servers the tests start on 127.0.0.1 (see tests/services/).
-  pkgs+=(python3 nginx libnginx-mod-rtmp)
+  pkgs+=(python3 nginx libnginx-mod-rtmp chromium nodejs npm)
 fi
 
 missing=()
@@ -48,6 +48,14 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   fi
 else
   echo "install-deps: system packages present"
+fi
+
+if [[ $want_test == 1 ]]; then
+  # playwright-core (pinned in tests/browser/package.json) drives Debian's chromium; no browser download.
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [[ ! -d "$here/tests/browser/node_modules/playwright-core" ]]; then
+    (cd "$here/tests/browser" && npm ci --no-audit --no-fund --silent)
+  fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

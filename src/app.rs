@@ -1,17 +1,11 @@
 //! Wiring: build the state, bind the server, run background work, shut down gracefully.
-//! Also the few use-cases that span modules (media → publish → storage), so that none of those modules
-//! has to know the others.
 
 use crate::config::Config;
-use crate::domain::{SessionId, SessionState};
-use crate::media::post::{self, Ladder, RenderPlan};
-use crate::publish::{self, local::LocalManifest};
+use crate::publish;
 use crate::storage::{Db, StorageError};
 use crate::web::{self, AppState};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +46,9 @@ impl App {
         if config.server.public_url.is_empty() {
             config.server.public_url = format!("http://{addr}");
         }
-        Ok(App { state: AppState { db, config: Arc::new(config) }, listener, addr })
+        let config = Arc::new(config);
+        let live = Arc::new(crate::live::LiveSessions::new(db.clone(), config.clone()));
+        Ok(App { state: AppState { db, config, live }, listener, addr })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -69,10 +65,14 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
         let router = web::router(self.state.clone());
-        axum::serve(self.listener, router)
+        let live = self.state.live.clone();
+        let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
-            .map_err(|e| AppError::Io { path: self.addr.to_string(), source: e })
+            .map_err(|e| AppError::Io { path: self.addr.to_string(), source: e });
+        // Sessions still on air are ended properly: their recordings are finalized, not cut.
+        live.end_all().await;
+        served
     }
 }
 
@@ -91,82 +91,4 @@ pub async fn shutdown_signal() {
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
-}
-
-/// The ladder from `publish.ladder_file`, or the built-in one.
-pub fn ladder(config: &Config) -> Result<Ladder, AppError> {
-    if config.publish.ladder_file.is_empty() {
-        return Ok(Ladder::builtin());
-    }
-    let path = PathBuf::from(&config.publish.ladder_file);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| AppError::Io { path: path.display().to_string(), source: e })?;
-    Ladder::parse(&text).map_err(AppError::Invalid)
-}
-
-/// Renders the session's latest recording and publishes it to the local site: HLS ladder, MP4, thumbnail,
-/// chapters (one per answered question). `progress` gets 0.0–1.0 during rendering.
-pub async fn publish_session(
-    db: &Db,
-    config: &Config,
-    session_id: SessionId,
-    progress: Arc<dyn Fn(f64) + Send + Sync>,
-) -> Result<LocalManifest, AppError> {
-    let session = db.session_by_id(session_id).await?;
-    let recording = db
-        .latest_recording(session_id)
-        .await?
-        .ok_or_else(|| AppError::Invalid(format!("session {} has no recording", session.slug)))?;
-    let site = config.site_dir();
-    let staging = publish::local::staging_dir(&site, session.slug.as_str());
-    let _ = std::fs::remove_dir_all(&staging);
-    let plan = RenderPlan {
-        ladder: ladder(config)?,
-        segment_seconds: config.publish.segment_seconds,
-        thumbnail_at: Duration::from_secs(5),
-    };
-    let input = PathBuf::from(&recording.path);
-    let out = staging.clone();
-    let report = tokio::task::spawn_blocking(move || post::render(&input, &out, &plan, &*progress))
-        .await
-        .map_err(|e| AppError::Invalid(format!("render task: {e}")))?;
-    let report = match report {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e.into());
-        }
-    };
-    let chapters = db.chapters(session_id, 120).await?;
-    let entries = publish::chapters::entries(&chapters, report.duration_ms as i64);
-    let rendered = publish::local::Rendered {
-        duration_ms: report.duration_ms,
-        master_playlist: &report.master_playlist,
-        mp4: &report.mp4,
-        thumbnail: &report.thumbnail,
-        variants: report
-            .variants
-            .iter()
-            .map(|v| publish::local::VariantEntry {
-                name: v.name.clone(),
-                width: v.width,
-                height: v.height,
-                bandwidth: v.peak_bandwidth,
-                playlist: v.playlist.clone(),
-            })
-            .collect(),
-    };
-    let manifest =
-        match publish::local::publish_dir(&site, &staging, session.slug.as_str(), &session.title, rendered, entries) {
-            Ok(m) => m,
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&staging);
-                return Err(e.into());
-            }
-        };
-    db.upsert_publication(session_id, "local", &serde_json::to_value(&manifest).expect("manifest serializes")).await?;
-    if session.state != SessionState::Published {
-        db.set_session_state(session_id, SessionState::Published).await?;
-    }
-    Ok(manifest)
 }

@@ -230,7 +230,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let session = db.session_by_slug(&slug).await?;
             let progress: std::sync::Arc<dyn Fn(f64) + Send + Sync> =
                 std::sync::Arc::new(|f: f64| eprint!("\rrendering {:5.1} %", f * 100.0));
-            let m = app::publish_session(&db, &config, session.id, progress).await?;
+            let m = crate::workflow::publish_session(&db, &config, session.id, progress).await?;
             eprintln!();
             println!("{}", serde_json::to_string_pretty(&m)?);
             Ok(())

@@ -230,7 +230,7 @@ async fn walk(state: &crate::web::AppState, slug: &Slug, opts: &DemoOptions) -> 
             println!("      {pct:3} %");
         }
     });
-    let manifest = app::publish_session(db, config, session.id, progress).await?;
+    let manifest = crate::workflow::publish_session(db, config, session.id, progress).await?;
     println!(
         "      {} Varianten / variants, {} Kapitel / chapters, {:.1} s",
         manifest.variants.len(),

@@ -56,6 +56,13 @@ pub const REQUIRED_ELEMENTS: &[(&str, &str)] = &[
     ("mp4mux", "gstreamer1.0-plugins-good"),
     ("wavparse", "gstreamer1.0-plugins-good"),
     ("jpegenc", "gstreamer1.0-plugins-good"),
+    ("webrtcbin", "gstreamer1.0-plugins-bad"),
+    ("nicesrc", "gstreamer1.0-nice"),
+    ("rtpvp8depay", "gstreamer1.0-plugins-good"),
+    ("vp8dec", "gstreamer1.0-plugins-good"),
+    ("opusdec", "gstreamer1.0-plugins-base"),
+    ("flvmux", "gstreamer1.0-plugins-good"),
+    ("rtmp2sink", "gstreamer1.0-plugins-bad"),
     ("isofmp4mux", "gst-plugin-fmp4 (linked statically)"),
     ("hlssink3", "gst-plugin-hlssink3 (linked statically)"),
 ];

@@ -97,7 +97,7 @@ pub struct ProgramHandle {
     events_tx: tokio_mpsc::UnboundedSender<ProgramEvent>,
     events_rx: std::sync::Mutex<Option<tokio_mpsc::UnboundedReceiver<ProgramEvent>>>,
     terminal_rx: std::sync::Mutex<mpsc::Receiver<Terminal>>,
-    bus_thread: Option<std::thread::JoinHandle<()>>,
+    bus_thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     stop_bus: Arc<AtomicBool>,
     /// Running time (ns) from which mixed output is dropped; `u64::MAX` while live.
     cut_at: Arc<AtomicU64>,
@@ -126,6 +126,8 @@ impl ProgramHandle {
         compositor.set_property_from_str("background", "black");
         // Extra latency lets non-live file sources and, later, network sources arrive in time.
         compositor.set_property("latency", 200_000_000u64);
+        // Sources joining later (WebRTC with its jitter buffer) may report more latency than the first ones.
+        compositor.set_property("min-upstream-latency", 300_000_000u64);
         let vcaps = capsfilter(&Name::program("video-caps"), video_caps(s, Some("I420")))?;
         let lower_third = make(PIPELINE, "textoverlay", &Name::program("lower-third"))?;
         lower_third.set_property_from_str("valignment", "bottom");
@@ -156,6 +158,7 @@ impl ProgramHandle {
         silence.set_property("samplesperbuffer", 960i32);
         let amixer = make(PIPELINE, "audiomixer", &Name::program("audiomixer"))?;
         amixer.set_property("latency", 200_000_000u64);
+        amixer.set_property("min-upstream-latency", 300_000_000u64);
         let acaps = capsfilter(&Name::program("audio-caps"), audio_caps())?;
         let aconv = make(PIPELINE, "audioconvert", &Name::program("audio-convert"))?;
         let aenc = make(PIPELINE, "voaacenc", &Name::program("audio-encoder"))?;
@@ -233,7 +236,10 @@ impl ProgramHandle {
         let stop = stop_bus.clone();
         let bus_thread = std::thread::Builder::new()
             .name("program-bus".into())
-            .spawn(move || watch_bus(bus, bus_events, terminal_tx, stop))
+            .spawn({
+                let pipeline = pipeline.downgrade();
+                move || watch_bus(bus, pipeline, bus_events, terminal_tx, stop)
+            })
             .map_err(be)?;
 
         pipeline.set_state(gst::State::Playing).map_err(|e| be(format!("cannot start: {e}")))?;
@@ -254,7 +260,7 @@ impl ProgramHandle {
             events_tx,
             events_rx: std::sync::Mutex::new(Some(events_rx)),
             terminal_rx: std::sync::Mutex::new(terminal_rx),
-            bus_thread: Some(bus_thread),
+            bus_thread: std::sync::Mutex::new(Some(bus_thread)),
             stop_bus,
             cut_at,
         })
@@ -302,6 +308,28 @@ impl ProgramHandle {
         Ok(())
     }
 
+    /// Adds a WHIP (WebRTC) publisher from its SDP offer and returns the SDP answer. Blocks for ICE gathering:
+    /// call from a blocking thread.
+    pub fn add_whip_source(&self, id: &str, offer_sdp: &str, ice: &sources::IceSettings) -> Result<String, MediaError> {
+        if self.sources.lock().unwrap().iter().any(|s| s.id == id) {
+            return Err(be(format!("source {id} is already in the program")));
+        }
+        let inputs = MixerInputs {
+            pipeline: &self.pipeline,
+            compositor: &self.compositor,
+            audiomixer: &self.audiomixer,
+            offset: Duration::ZERO,
+        };
+        let (built, answer) = sources::whip::build(id, offer_sdp, ice, inputs)?;
+        {
+            let mut list = self.sources.lock().unwrap();
+            list.push(built);
+            apply_layout(&self.layout.lock().unwrap(), &list, self.settings.width, self.settings.height);
+        }
+        let _ = self.events_tx.send(ProgramEvent::SourceJoined { source: id.to_owned() });
+        Ok(answer)
+    }
+
     /// Removes a source while live; the others move up in the layout. Unknown ids are an error.
     pub fn remove_source(&self, id: &str) -> Result<(), MediaError> {
         let removed = {
@@ -342,7 +370,7 @@ impl ProgramHandle {
     /// Ends the program: EOS once, then waits up to `deadline` for every output to finalize. Outputs that do not
     /// finish in time are reported (and a dot graph is dumped when `GST_DEBUG_DUMP_DOT_DIR` is set); the others
     /// are complete on disk either way. Blocks: call from a blocking thread.
-    pub fn end(mut self, deadline: Duration) -> Result<FinishReport, MediaError> {
+    pub fn end(&self, deadline: Duration) -> Result<FinishReport, MediaError> {
         let duration = self.running_time();
         tracing::info!(seconds = duration.as_secs_f64(), "ending program: sending EOS");
         // The program ends now: mixed output past this point is dropped (mixers run up to their latency ahead,
@@ -388,13 +416,14 @@ impl ProgramHandle {
         Ok(report)
     }
 
-    fn shutdown(&mut self) {
+    fn shutdown(&self) {
         for o in &self.outputs {
             o.stop();
         }
         let _ = self.pipeline.set_state(gst::State::Null);
         self.stop_bus.store(true, Ordering::SeqCst);
-        if let Some(t) = self.bus_thread.take() {
+        let thread = self.bus_thread.lock().unwrap().take();
+        if let Some(t) = thread {
             let _ = t.join();
         }
     }
@@ -408,6 +437,7 @@ impl Drop for ProgramHandle {
 
 fn watch_bus(
     bus: gst::Bus,
+    pipeline: gst::glib::WeakRef<gst::Pipeline>,
     events: tokio_mpsc::UnboundedSender<ProgramEvent>,
     terminal: mpsc::Sender<Terminal>,
     stop: Arc<AtomicBool>,
@@ -418,6 +448,12 @@ fn watch_bus(
         match msg.view() {
             MessageView::Eos(_) => {
                 let _ = terminal.send(Terminal::Eos);
+            }
+            // A source joined with a different latency (e.g. WebRTC): redistribute.
+            MessageView::Latency(_) => {
+                if let Some(p) = pipeline.upgrade() {
+                    let _ = p.recalculate_latency();
+                }
             }
             MessageView::Error(err) => {
                 let path = msg.src().map(|s| s.path_string().to_string()).unwrap_or_default();

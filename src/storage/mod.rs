@@ -1,6 +1,7 @@
 //! Persistence: the sqlx pool, migrations, and one repository file per aggregate.
 //! Business rules live in `domain`; this module stores and loads.
 
+pub mod credentials;
 mod questions;
 mod recordings;
 mod sessions;

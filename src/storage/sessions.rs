@@ -58,7 +58,11 @@ impl Db {
         .execute(self.pool())
         .await;
         match res {
-            Ok(r) => self.session_by_id(SessionId(r.last_insert_rowid())).await,
+            Ok(r) => {
+                let id = SessionId(r.last_insert_rowid());
+                self.ensure_credentials(id).await?;
+                self.session_by_id(id).await
+            }
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 Err(StorageError::SlugTaken(s.slug.to_string()))
             }

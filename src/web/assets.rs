@@ -8,12 +8,15 @@ use axum::response::{IntoResponse, Response};
 pub const HLS_JS: &str = include_str!("../../assets/vendor/hls.min.js");
 pub const PLAYER_JS: &str = include_str!("../../assets/player.js");
 pub const STYLE_CSS: &str = include_str!("../../assets/style.css");
+pub const STUDIO_HTML: &str = include_str!("../../assets/studio.html");
+pub const STUDIO_JS: &str = include_str!("../../assets/studio.js");
 
 pub async fn serve(Path(file): Path<String>) -> Response {
     let (body, ctype) = match file.as_str() {
         "hls.min.js" => (HLS_JS, "text/javascript; charset=utf-8"),
         "player.js" => (PLAYER_JS, "text/javascript; charset=utf-8"),
         "style.css" => (STYLE_CSS, "text/css; charset=utf-8"),
+        "studio.js" => (STUDIO_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
     ([(header::CONTENT_TYPE, ctype), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()

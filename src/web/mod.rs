@@ -6,13 +6,15 @@ pub mod assets;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod studio;
 pub mod submit;
+pub mod whip;
 
 use crate::config::Config;
 use crate::storage::Db;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use std::sync::Arc;
 use tower_http::services::ServeDir;
 
@@ -20,6 +22,7 @@ use tower_http::services::ServeDir;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub live: Arc<crate::live::LiveSessions>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -34,6 +37,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sessions/{slug}", get(api::get_session))
         .route("/api/sessions/{slug}/questions", post(api::submit_question))
         .route("/api/sessions/{slug}/chapters", get(api::chapters))
+        .route("/studio/{slug}", get(studio::page))
+        .route("/api/studio/{slug}", get(studio::state))
+        .route("/api/studio/{slug}/start", post(studio::start))
+        .route("/api/studio/{slug}/end", post(studio::end))
+        .route("/api/studio/{slug}/answer", post(studio::answer))
+        .route("/api/studio/{slug}/layout", post(studio::layout))
+        .route("/api/studio/{slug}/events", get(studio::events))
+        .route("/whip/{slug}/{source}", post(whip::publish).options(whip::other))
+        .route("/whip/{slug}/{source}/{resource}", delete(whip::delete).options(whip::other).patch(whip::other))
         .route("/assets/{file}", get(assets::serve))
         .route("/healthz", get(|| async { "ok" }))
         .nest_service("/media", site)

@@ -136,3 +136,18 @@ pub fn max_pts_gap(file: &Path, stream: &str) -> f64 {
     pts.sort_by(|a, b| a.partial_cmp(b).unwrap());
     pts.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
 }
+
+/// Peak audio level in dBFS of `dur` seconds starting at `from` (ffmpeg volumedetect); -91 for silence.
+pub fn max_volume_db(file: &Path, from: f64, dur: f64) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "info", "-ss", &format!("{from:.3}"), "-t", &format!("{dur:.3}"), "-i"])
+        .arg(file)
+        .args(["-vn", "-af", "volumedetect", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    err.lines()
+        .find_map(|l| l.split("max_volume:").nth(1))
+        .and_then(|v| v.trim().trim_end_matches("dB").trim().parse().ok())
+        .unwrap_or(-91.0)
+}

@@ -50,7 +50,7 @@ pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<Bu
     Ok(BuiltSource { id: id.to_owned(), bin, video_pad: vpad, audio_pad: apad })
 }
 
-fn link_branch(
+pub(super) fn link_branch(
     bin: &gst::Bin,
     pad: &gst::Pad,
     factories: &[&str],
@@ -86,7 +86,7 @@ fn link_branch(
     Ok(())
 }
 
-fn link_branch_to_fakesink(bin: &gst::Bin, pad: &gst::Pad) -> Result<(), MediaError> {
+pub(super) fn link_branch_to_fakesink(bin: &gst::Bin, pad: &gst::Pad) -> Result<(), MediaError> {
     let sink = gst::ElementFactory::make("fakesink")
         .property("sync", false)
         .property("async", false)

@@ -3,6 +3,9 @@
 
 pub mod file;
 pub mod test;
+pub mod whip;
+
+pub use whip::IceSettings;
 
 use super::MediaError;
 use super::layout::Rect;

@@ -1,0 +1,140 @@
+// Studio: camera preview, WHIP publishing, question queue, layout, go live / end. No build step, no framework.
+(function () {
+  "use strict";
+  var main = document.getElementById("main");
+  var slug = main.getAttribute("data-slug");
+  var api = "/api/studio/" + encodeURIComponent(slug);
+  var $ = function (id) { return document.getElementById(id); };
+  var stream = null, pc = null, whipLocation = null, whip = null, state = null;
+
+  function log(text) {
+    var line = document.createElement("div");
+    line.textContent = new Date().toLocaleTimeString() + "  " + text;
+    $("log").prepend(line);
+  }
+
+  function post(path, body) {
+    return fetch(api + path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {})
+    }).then(function (r) {
+      if (!r.ok) return r.json().then(function (e) { throw new Error(e.message || r.status); });
+      return r.status === 204 ? null : r.json();
+    });
+  }
+
+  function render() {
+    $("title").textContent = state.title;
+    var live = state.live.live;
+    $("state").textContent = live ? "LIVE" : state.state;
+    $("state").className = "badge" + (live ? " live" : "");
+    $("golive").disabled = !stream || state.state === "ended" || state.state === "published" || (live && pc !== null);
+    $("end").disabled = !live;
+    $("clear").disabled = !live;
+    var layouts = $("layouts");
+    layouts.innerHTML = "";
+    state.layouts.forEach(function (name) {
+      var b = document.createElement("button");
+      b.textContent = name;
+      b.setAttribute("aria-pressed", String(state.live.layout === name));
+      b.disabled = !live;
+      b.addEventListener("click", function () { post("/layout", { layout: name }).catch(function (e) { log(e.message); }); });
+      layouts.appendChild(b);
+    });
+    var queue = $("queue");
+    queue.innerHTML = "";
+    state.queue.forEach(function (q) {
+      var li = document.createElement("li");
+      li.className = (state.live.on_air === q.id ? "on-air " : "") + q.status;
+      var text = document.createElement("p");
+      text.textContent = q.text;
+      var who = document.createElement("p");
+      who.className = "meta";
+      who.textContent = (q.asker ? q.asker + " · " : "") + (q.status === "answered" ? "beantwortet / answered" : "offen / open");
+      var b = document.createElement("button");
+      b.textContent = "Diese Frage beantworten / answer this";
+      b.setAttribute("data-question", q.id);
+      b.disabled = !live;
+      b.addEventListener("click", function () {
+        post("/answer", { question_id: q.id }).then(function (r) { log("Frage " + q.id + " bei " + (r.at_ms / 1000).toFixed(1) + " s"); refresh(); })
+          .catch(function (e) { log(e.message); });
+      });
+      li.append(text, who, b);
+      queue.appendChild(li);
+    });
+  }
+
+  function refresh() {
+    return fetch(api, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+      .then(function (s) { state = s; whip = s.whip; render(); });
+  }
+
+  function waitForIce(pc) {
+    return new Promise(function (resolve) {
+      if (pc.iceGatheringState === "complete") return resolve();
+      var done = function () { if (pc.iceGatheringState === "complete") resolve(); };
+      pc.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, 2000);
+    });
+  }
+
+  function publish() {
+    pc = new RTCPeerConnection();
+    stream.getTracks().forEach(function (t) { pc.addTransceiver(t, { direction: "sendonly", streams: [stream] }); });
+    return pc.createOffer().then(function (o) { return pc.setLocalDescription(o); })
+      .then(function () { return waitForIce(pc); })
+      .then(function () {
+        return fetch(whip.url, {
+          method: "POST",
+          headers: { "Content-Type": "application/sdp", "Authorization": "Bearer " + whip.token },
+          body: pc.localDescription.sdp
+        });
+      })
+      .then(function (r) {
+        if (r.status !== 201) return r.text().then(function (t) { throw new Error("WHIP " + r.status + ": " + t); });
+        whipLocation = r.headers.get("Location");
+        return r.text();
+      })
+      .then(function (answer) { return pc.setRemoteDescription({ type: "answer", sdp: answer }); })
+      .then(function () { log("Kamera ist auf Sendung / camera on air"); });
+  }
+
+  $("camera").addEventListener("click", function () {
+    navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: true }).then(function (s) {
+      stream = s;
+      $("preview").srcObject = s;
+      $("camera").disabled = true;
+      log("Kamera bereit / camera ready");
+      render();
+    }).catch(function (e) { log("Kamera: " + e.message); });
+  });
+
+  $("golive").addEventListener("click", function () {
+    $("golive").disabled = true;
+    var start = state.live.live ? Promise.resolve() : post("/start");
+    start.then(refresh).then(publish).then(refresh).catch(function (e) { log(e.message); pc = null; render(); });
+  });
+
+  $("end").addEventListener("click", function () {
+    if (!window.confirm("Sendung wirklich beenden? / End the broadcast?")) return;
+    var stop = whipLocation ? fetch(whipLocation, { method: "DELETE", headers: { "Authorization": "Bearer " + whip.token } }) : Promise.resolve();
+    stop.catch(function () {}).then(function () {
+      if (pc) pc.close();
+      pc = null; whipLocation = null;
+      return post("/end");
+    }).then(function (r) { log("Beendet nach / ended after " + (r.duration_ms / 1000).toFixed(1) + " s"); return refresh(); })
+      .catch(function (e) { log(e.message); });
+  });
+
+  $("clear").addEventListener("click", function () { post("/answer", { question_id: null }).then(refresh).catch(function (e) { log(e.message); }); });
+
+  var events = new EventSource(api + "/events");
+  events.addEventListener("live", function (m) {
+    var e = JSON.parse(m.data);
+    log(e.type + (e.source ? " " + e.source : "") + (e.url ? " " + e.url : "") + (e.message ? ": " + e.message : ""));
+    refresh();
+  });
+
+  refresh();
+})();

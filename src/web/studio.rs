@@ -1,0 +1,257 @@
+//! The studio: control API, event stream and the host's page. Every route needs the session's studio token,
+//! as `Authorization: Bearer …` or the `studio` cookie the page sets (HttpOnly, SameSite=Strict).
+
+use super::AppState;
+use crate::domain::{QuestionId, QuestionStatus, Session};
+use crate::live::{LiveError, LiveEvent};
+use crate::storage::credentials::tokens_match;
+use axum::Json;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+/// A studio request whose token was checked against the session in the path.
+pub struct StudioAuth(pub Session);
+
+pub struct StudioError(pub StatusCode, pub &'static str, pub String);
+
+impl IntoResponse for StudioError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({"error": self.1, "message": self.2}))).into_response()
+    }
+}
+
+impl From<LiveError> for StudioError {
+    fn from(e: LiveError) -> Self {
+        use LiveError::*;
+        let (status, code) = match &e {
+            NotLive(_) => (StatusCode::CONFLICT, "not_live"),
+            AlreadyLive(_) => (StatusCode::CONFLICT, "already_live"),
+            WrongState(..) => (StatusCode::CONFLICT, "wrong_state"),
+            QuestionNotApproved(_) => (StatusCode::UNPROCESSABLE_ENTITY, "question_not_approved"),
+            UnknownLayout(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_layout"),
+            SourceTaken(_) => (StatusCode::CONFLICT, "source_taken"),
+            NoSuchSource(_) => (StatusCode::NOT_FOUND, "no_such_source"),
+            Storage(crate::storage::StorageError::SessionNotFound(_)) => (StatusCode::NOT_FOUND, "unknown_session"),
+            Storage(crate::storage::StorageError::QuestionNotFound(_)) => (StatusCode::NOT_FOUND, "unknown_question"),
+            Storage(_) | Media(_) | Internal(_) => {
+                tracing::error!("studio: {e}");
+                return StudioError(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error".into());
+            }
+        };
+        StudioError(status, code, e.to_string())
+    }
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("studio=").map(str::to_owned))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
+}
+
+impl FromRequestParts<AppState> for StudioAuth {
+    type Rejection = StudioError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Path(params): Path<Vec<(String, String)>> = Path::from_request_parts(parts, state)
+            .await
+            .map_err(|_| StudioError(StatusCode::NOT_FOUND, "unknown_session", "no session in path".into()))?;
+        let slug = params.iter().find(|(k, _)| k == "slug").map(|(_, v)| v.clone()).unwrap_or_default();
+        let unauthorized = || {
+            StudioError(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "studio token missing or wrong / Studio-Token fehlt oder falsch".into(),
+            )
+        };
+        let session = state.db.session_by_slug(&slug).await.map_err(|_| unauthorized())?;
+        let given = bearer(&parts.headers).or_else(|| cookie_token(&parts.headers)).ok_or_else(unauthorized)?;
+        let expected = state.db.studio_token(session.id).await.map_err(|_| unauthorized())?;
+        if !tokens_match(&expected, &given) {
+            return Err(unauthorized());
+        }
+        Ok(StudioAuth(session))
+    }
+}
+
+#[derive(Serialize)]
+pub struct QueueItem {
+    pub id: i64,
+    pub text: String,
+    pub asker: Option<String>,
+    pub status: &'static str,
+    pub answered_at_ms: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct StudioState {
+    pub slug: String,
+    pub title: String,
+    pub state: &'static str,
+    pub live: crate::live::LiveStatus,
+    pub layouts: Vec<String>,
+    pub queue: Vec<QueueItem>,
+    pub live_hls: String,
+    /// Where the host's browser publishes, with its ingest token.
+    pub whip: Option<WhipTarget>,
+}
+
+#[derive(Serialize)]
+pub struct WhipTarget {
+    pub url: String,
+    pub token: String,
+}
+
+pub async fn state(State(st): State<AppState>, StudioAuth(s): StudioAuth) -> Result<Json<StudioState>, StudioError> {
+    let questions = st.db.questions(s.id, None).await.map_err(LiveError::from)?;
+    let queue = questions
+        .into_iter()
+        .filter(|q| matches!(q.status, QuestionStatus::Approved | QuestionStatus::Answered))
+        .map(|q| QueueItem {
+            id: q.id.0,
+            text: q.text.as_str().to_owned(),
+            asker: q.display_name().map(str::to_owned),
+            status: q.status.as_str(),
+            answered_at_ms: q.answered_at_ms,
+        })
+        .collect();
+    let whip = st
+        .db
+        .source_credentials(s.id)
+        .await
+        .map_err(LiveError::from)?
+        .into_iter()
+        .find(|c| c.source_id == "host")
+        .map(|c| WhipTarget { url: format!("/whip/{}/host", s.slug), token: c.token });
+    Ok(Json(StudioState {
+        whip,
+        slug: s.slug.to_string(),
+        title: s.title.clone(),
+        state: s.state.as_str(),
+        live: st.live.status(s.id),
+        layouts: st.live.layouts().names().map(str::to_owned).collect(),
+        queue,
+        live_hls: format!("/media/live/{}/index.m3u8", s.slug),
+    }))
+}
+
+pub async fn start(State(st): State<AppState>, StudioAuth(s): StudioAuth) -> Result<StatusCode, StudioError> {
+    st.live.start(s.slug.as_str(), vec![]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+pub struct Ended {
+    pub duration_ms: i64,
+}
+
+pub async fn end(State(st): State<AppState>, StudioAuth(s): StudioAuth) -> Result<Json<Ended>, StudioError> {
+    let duration_ms = st.live.end(s.slug.as_str()).await?;
+    Ok(Json(Ended { duration_ms }))
+}
+
+#[derive(Deserialize)]
+pub struct AnswerBody {
+    pub question_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct Answered {
+    pub question_id: i64,
+    pub at_ms: i64,
+}
+
+/// `{"question_id": N}` puts a question on air (chapter mark); `{"question_id": null}` clears the lower third.
+pub async fn answer(
+    State(st): State<AppState>,
+    StudioAuth(s): StudioAuth,
+    body: Result<Json<AnswerBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, StudioError> {
+    let Json(body) = body.map_err(|r| StudioError(r.status(), "malformed", r.body_text()))?;
+    match body.question_id {
+        Some(id) => {
+            let at_ms = st.live.answer(s.slug.as_str(), QuestionId(id)).await?;
+            Ok(Json(Answered { question_id: id, at_ms }).into_response())
+        }
+        None => {
+            st.live.clear_question(s.slug.as_str()).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LayoutBody {
+    pub layout: String,
+}
+
+pub async fn layout(
+    State(st): State<AppState>,
+    StudioAuth(s): StudioAuth,
+    body: Result<Json<LayoutBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, StudioError> {
+    let Json(body) = body.map_err(|r| StudioError(r.status(), "malformed", r.body_text()))?;
+    st.live.set_layout(s.slug.as_str(), &body.layout).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Server-sent events: every [`LiveEvent`] of the session as JSON (`event: live`).
+pub async fn events(
+    State(st): State<AppState>,
+    StudioAuth(s): StudioAuth,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
+    let rx = st.live.subscribe(s.id);
+    let stream = BroadcastStream::new(rx).filter_map(|e: Result<LiveEvent, _>| {
+        e.ok().map(|ev| Ok(Event::default().event("live").json_data(&ev).unwrap_or_default()))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    pub token: Option<String>,
+}
+
+/// `GET /studio/{slug}?token=…`: checks the token, stores it in an HttpOnly cookie and redirects to the
+/// token-free URL (so it does not stay in the address bar or the history).
+pub async fn page(
+    State(st): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(session) = st.db.session_by_slug(&slug).await else {
+        return (StatusCode::NOT_FOUND, "unbekannte Sprechstunde / unknown session").into_response();
+    };
+    let Ok(expected) = st.db.studio_token(session.id).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Some(token) = q.token {
+        if !tokens_match(&expected, &token) {
+            return (StatusCode::UNAUTHORIZED, "Studio-Token falsch / wrong studio token").into_response();
+        }
+        let secure = if st.config.public_url().starts_with("https://") { "; Secure" } else { "" };
+        let cookie = format!("studio={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
+        return (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, format!("/studio/{slug}"))])
+            .into_response();
+    }
+    match cookie_token(&headers) {
+        Some(t) if tokens_match(&expected, &t) => {}
+        _ => return (StatusCode::UNAUTHORIZED, "Studio-Token fehlt / studio token missing").into_response(),
+    }
+    let html = super::assets::STUDIO_HTML.replace("{{slug}}", session.slug.as_str());
+    ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
