@@ -285,9 +285,37 @@ async fn session_cmd(config: &Config, command: SessionCommand) -> anyhow::Result
             let view = SessionView::new(&s, &base);
             let n = db.count_questions(s.id).await?;
             let publication = db.publication(s.id, "local").await?;
+            let studio = db.studio_token(s.id).await?;
+            let creds = db.source_credentials(s.id).await?;
+            let srt_host = if config.ingest.srt_public_host.is_empty() {
+                config.ingest.srt_listen.rsplit_once(':').map(|(h, _)| h.to_owned()).unwrap_or_default()
+            } else {
+                config.ingest.srt_public_host.clone()
+            };
+            let srt_port = config.ingest.srt_listen.rsplit_once(':').map(|(_, p)| p.to_owned()).unwrap_or_default();
+            let ingest: Vec<serde_json::Value> = creds
+                .iter()
+                .map(|c| {
+                    let mut v = serde_json::json!({
+                        "source": c.source_id,
+                        "whip_url": format!("{base}/whip/{}/{}", s.slug, c.source_id),
+                        "bearer_token": c.token,
+                    });
+                    if c.source_id == "obs" && !config.ingest.srt_listen.is_empty() {
+                        v["srt_url"] = format!(
+                            "srt://{srt_host}:{srt_port}?streamid={}&passphrase={}&pbkeylen=16",
+                            s.slug, c.token
+                        )
+                        .into();
+                    }
+                    v
+                })
+                .collect();
             if json {
                 let mut v = serde_json::to_value(&view)?;
                 v["question_count"] = n.into();
+                v["studio_url"] = format!("{base}/studio/{}?token={studio}", s.slug).into();
+                v["ingest"] = ingest.into();
                 v["published"] = publication.map(|p| p.manifest).unwrap_or(serde_json::Value::Null);
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {

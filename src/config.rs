@@ -27,6 +27,16 @@ pub struct Config {
     pub media: MediaConfig,
     pub publish: PublishConfig,
     pub youtube: YoutubeConfig,
+    pub ingest: IngestConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// `HOST:PORT` of the SRT listener for OBS (source `obs`); empty: no SRT ingest.
+    pub srt_listen: String,
+    /// Host name callers use for SRT (in the credentials shown to operators); empty: the listen host.
+    pub srt_public_host: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -120,6 +130,7 @@ impl Default for Config {
             },
             publish: PublishConfig { ladder_file: String::new(), segment_seconds: 4 },
             youtube: YoutubeConfig { rtmp_url: String::new(), stream_key: None },
+            ingest: IngestConfig { srt_listen: String::new(), srt_public_host: String::new() },
         }
     }
 }

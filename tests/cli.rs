@@ -86,6 +86,14 @@ fn sessions_and_questions_are_managed_from_the_command_line_with_json_output() {
     let shown = json(run(&data, &["session", "show", slug, "--json"]));
     assert_eq!(shown["question_count"], 4);
     assert_eq!(shown["recording_url"], "https://buergerstunde.musterstadt.example/r/buergersprechstunde-dezember");
+    assert!(shown["studio_url"].as_str().unwrap().contains("/studio/buergersprechstunde-dezember?token="));
+    let ingest = shown["ingest"].as_array().unwrap();
+    assert_eq!(ingest.len(), 5, "host, three guests, obs");
+    assert_eq!(
+        ingest[0]["whip_url"],
+        "https://buergerstunde.musterstadt.example/whip/buergersprechstunde-dezember/host"
+    );
+    assert_eq!(ingest[0]["bearer_token"].as_str().unwrap().len(), 32);
 
     let missing = run(&data, &["session", "show", "gibt-es-nicht"]);
     assert!(!missing.status.success());

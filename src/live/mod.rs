@@ -183,6 +183,17 @@ impl LiveSessions {
             let url = format!("{}/{}", self.config.youtube.rtmp_url.trim_end_matches('/'), key.expose_secret());
             outputs.push(OutputSpec::Rtmp { url: RtmpUrl(url) });
         }
+        let mut initial = initial;
+        if !self.config.ingest.srt_listen.is_empty()
+            && let Some(obs) = self.db.source_credentials(session.id).await?.into_iter().find(|c| c.source_id == "obs")
+        {
+            initial.push(SourceSpec::Srt {
+                id: "obs".into(),
+                listen: self.config.ingest.srt_listen.clone(),
+                passphrase: obs.token,
+                latency_ms: 200,
+            });
+        }
         let program = tokio::task::spawn_blocking(move || ProgramHandle::start(settings, &initial, &outputs))
             .await
             .map_err(|e| LiveError::Internal(e.to_string()))??;

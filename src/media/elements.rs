@@ -63,6 +63,8 @@ pub const REQUIRED_ELEMENTS: &[(&str, &str)] = &[
     ("opusdec", "gstreamer1.0-plugins-base"),
     ("flvmux", "gstreamer1.0-plugins-good"),
     ("rtmp2sink", "gstreamer1.0-plugins-bad"),
+    ("srtsrc", "gstreamer1.0-plugins-bad"),
+    ("tsdemux", "gstreamer1.0-plugins-bad"),
     ("isofmp4mux", "gst-plugin-fmp4 (linked statically)"),
     ("hlssink3", "gst-plugin-hlssink3 (linked statically)"),
 ];

@@ -82,9 +82,21 @@ enum Terminal {
     Fatal { element: String, message: String },
 }
 
-/// A running program. Methods are cheap and safe to call from async code, except [`ProgramHandle::end`],
-/// which blocks until outputs are finalized (call it from a blocking thread).
+/// A running program. Methods are cheap and safe to call from async code, except [`ProgramInner::end`] and
+/// source changes, which block on GStreamer (call them from a blocking thread). Dropping the handle stops it.
 pub struct ProgramHandle {
+    inner: Arc<ProgramInner>,
+}
+
+impl std::ops::Deref for ProgramHandle {
+    type Target = ProgramInner;
+    fn deref(&self) -> &ProgramInner {
+        &self.inner
+    }
+}
+
+/// The program's state, shared by the handle and its bus thread (which rejoins sources that ended).
+pub struct ProgramInner {
     pipeline: gst::Pipeline,
     /// Sources in layout order (the host first). Locked briefly; never across a state change.
     sources: std::sync::Mutex<Vec<BuiltSource>>,
@@ -104,6 +116,10 @@ pub struct ProgramHandle {
 }
 
 const PIPELINE: &str = "program";
+
+/// Application message a source posts when it ended and wants to be rebuilt (e.g. an SRT listener after
+/// its caller left); the bus thread does it.
+pub(crate) const REJOIN_MESSAGE: &str = "citizenhour/rejoin";
 
 impl ProgramHandle {
     /// Builds the program with its initial sources and outputs and sets it playing.
@@ -231,41 +247,44 @@ impl ProgramHandle {
 
         let (terminal_tx, terminal_rx) = mpsc::channel();
         let bus = pipeline.bus().expect("a pipeline has a bus");
-        let bus_events = events_tx.clone();
         let stop_bus = Arc::new(AtomicBool::new(false));
-        let stop = stop_bus.clone();
-        let bus_thread = std::thread::Builder::new()
-            .name("program-bus".into())
-            .spawn({
-                let pipeline = pipeline.downgrade();
-                move || watch_bus(bus, pipeline, bus_events, terminal_tx, stop)
-            })
-            .map_err(be)?;
-
-        pipeline.set_state(gst::State::Playing).map_err(|e| be(format!("cannot start: {e}")))?;
-        let _ = events_tx.send(ProgramEvent::Started);
-        for b in &built {
-            let _ = events_tx.send(ProgramEvent::SourceJoined { source: b.id.clone() });
-        }
         let layout = std::sync::Mutex::new(settings.layout.clone());
-        Ok(ProgramHandle {
+        let joined: Vec<String> = built.iter().map(|b| b.id.clone()).collect();
+        let inner = Arc::new(ProgramInner {
             sources: std::sync::Mutex::new(built),
             layout,
-            pipeline,
+            pipeline: pipeline.clone(),
             lower_third,
             compositor,
             audiomixer: amixer,
             settings,
             outputs,
-            events_tx,
+            events_tx: events_tx.clone(),
             events_rx: std::sync::Mutex::new(Some(events_rx)),
             terminal_rx: std::sync::Mutex::new(terminal_rx),
-            bus_thread: std::sync::Mutex::new(Some(bus_thread)),
-            stop_bus,
+            bus_thread: std::sync::Mutex::new(None),
+            stop_bus: stop_bus.clone(),
             cut_at,
-        })
-    }
+        });
+        let bus_thread = std::thread::Builder::new()
+            .name("program-bus".into())
+            .spawn({
+                let weak = Arc::downgrade(&inner);
+                move || watch_bus(bus, weak, events_tx, terminal_tx, stop_bus)
+            })
+            .map_err(be)?;
+        *inner.bus_thread.lock().unwrap() = Some(bus_thread);
 
+        pipeline.set_state(gst::State::Playing).map_err(|e| be(format!("cannot start: {e}")))?;
+        let _ = inner.events_tx.send(ProgramEvent::Started);
+        for id in joined {
+            let _ = inner.events_tx.send(ProgramEvent::SourceJoined { source: id });
+        }
+        Ok(ProgramHandle { inner })
+    }
+}
+
+impl ProgramInner {
     /// The event stream; can be taken once.
     pub fn take_events(&self) -> Option<tokio_mpsc::UnboundedReceiver<ProgramEvent>> {
         self.events_rx.lock().unwrap().take()
@@ -350,6 +369,34 @@ impl ProgramHandle {
         Ok(())
     }
 
+    /// Rebuilds a source that ended (its caller left) so it can be joined again, in the same layout slot.
+    fn rejoin(&self, id: &str) {
+        let spec = self.sources.lock().unwrap().iter().find(|s| s.id == id).and_then(|s| s.spec.clone());
+        let Some(spec) = spec else { return };
+        if self.cut_at.load(Ordering::SeqCst) != u64::MAX {
+            return; // the program is ending
+        }
+        let position = self.sources.lock().unwrap().iter().position(|s| s.id == id);
+        if let Err(e) = self.remove_source(id) {
+            tracing::warn!(source = id, "rejoin: {e}");
+            return;
+        }
+        match self.add_source(&spec) {
+            Ok(()) => {
+                // Back into its old slot.
+                let mut list = self.sources.lock().unwrap();
+                if let (Some(pos), Some(now)) = (position, list.iter().position(|s| s.id == id)) {
+                    let s = list.remove(now);
+                    let at = pos.min(list.len());
+                    list.insert(at, s);
+                    apply_layout(&self.layout.lock().unwrap(), &list, self.settings.width, self.settings.height);
+                }
+                tracing::info!(source = id, "source waiting for its caller again");
+            }
+            Err(e) => tracing::error!(source = id, "rejoin failed: {e}"),
+        }
+    }
+
     /// Ids of the sources in the program, in layout order.
     pub fn source_ids(&self) -> Vec<String> {
         self.sources.lock().unwrap().iter().map(|s| s.id.clone()).collect()
@@ -431,13 +478,13 @@ impl ProgramHandle {
 
 impl Drop for ProgramHandle {
     fn drop(&mut self) {
-        self.shutdown();
+        self.inner.shutdown();
     }
 }
 
 fn watch_bus(
     bus: gst::Bus,
-    pipeline: gst::glib::WeakRef<gst::Pipeline>,
+    program: std::sync::Weak<ProgramInner>,
     events: tokio_mpsc::UnboundedSender<ProgramEvent>,
     terminal: mpsc::Sender<Terminal>,
     stop: Arc<AtomicBool>,
@@ -451,8 +498,14 @@ fn watch_bus(
             }
             // A source joined with a different latency (e.g. WebRTC): redistribute.
             MessageView::Latency(_) => {
-                if let Some(p) = pipeline.upgrade() {
-                    let _ = p.recalculate_latency();
+                if let Some(p) = program.upgrade() {
+                    let _ = p.pipeline.recalculate_latency();
+                }
+            }
+            MessageView::Application(app) if app.structure().is_some_and(|s| s.name() == REJOIN_MESSAGE) => {
+                let id = app.structure().and_then(|s| s.get::<String>("source").ok()).unwrap_or_default();
+                if let Some(p) = program.upgrade() {
+                    p.rejoin(&id);
                 }
             }
             MessageView::Error(err) => {

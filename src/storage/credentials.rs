@@ -6,8 +6,9 @@ use crate::domain::SessionId;
 use serde::Serialize;
 use sqlx::Row;
 
-/// The sources every session gets credentials for: the host and up to three citizens on air.
-pub const DEFAULT_SOURCES: &[&str] = &["host", "guest1", "guest2", "guest3"];
+/// The sources every session gets credentials for: the host, up to three citizens on air (WHIP) and a
+/// press office encoder (`obs`: WHIP or SRT).
+pub const DEFAULT_SOURCES: &[&str] = &["host", "guest1", "guest2", "guest3", "obs"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceCredential {

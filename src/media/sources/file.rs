@@ -6,12 +6,12 @@
 //!                                     └─ (other streams) ─ fakesink
 //! ```
 
-use super::{BuiltSource, MixerInputs, audio_pad, video_pad};
+use super::{Built, MixerInputs, audio_pad, video_pad};
 use crate::media::{MediaError, elements::make, names::Name};
 use gst::prelude::*;
 use std::path::Path;
 
-pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
+pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<Built, MediaError> {
     if !path.is_file() {
         return Err(MediaError::Unreadable { path: path.display().to_string(), detail: "no such file".into() });
     }
@@ -25,10 +25,17 @@ pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<Bu
 
     let vpad = video_pad(&inputs)?;
     let apad = audio_pad(&inputs)?;
+    // A file's timeline starts at 0; shift it to the moment it joins the program.
+    decode_into_mixers(&bin, &dec, &vpad, &apad, inputs.offset.as_nanos() as i64);
+    bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
+    Ok((bin, vpad, apad))
+}
+
+/// Links each stream `decodebin` finds: the first video and the first audio to the mixer pads, anything else
+/// to a fakesink (an unlinked decodebin pad stalls the pipeline).
+pub(super) fn decode_into_mixers(bin: &gst::Bin, dec: &gst::Element, vpad: &gst::Pad, apad: &gst::Pad, offset: i64) {
     let bin_weak = bin.downgrade();
     let pads = std::sync::Mutex::new((Some(vpad.clone()), Some(apad.clone())));
-    // A file's timeline starts at 0; shift it to the moment it joins the program.
-    let offset = inputs.offset.as_nanos() as i64;
     dec.connect_pad_added(move |_dec, pad| {
         let Some(bin) = bin_weak.upgrade() else { return };
         let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
@@ -39,15 +46,12 @@ pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<Bu
         } else if kind.starts_with("audio/") && pads.1.is_some() {
             link_branch(&bin, pad, &["audioconvert", "audioresample", "queue"], "audio", pads.1.take().unwrap(), offset)
         } else {
-            // An unlinked decodebin pad stalls the pipeline: drop extra streams explicitly.
             link_branch_to_fakesink(&bin, pad)
         };
         if let Err(e) = result {
             tracing::warn!(source = %bin.name(), "cannot link decoded {kind}: {e}");
         }
     });
-    bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
-    Ok(BuiltSource { id: id.to_owned(), bin, video_pad: vpad, audio_pad: apad })
 }
 
 pub(super) fn link_branch(

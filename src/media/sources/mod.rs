@@ -2,6 +2,7 @@
 //! compositor pad (placed by the layout) and one audiomixer pad.
 
 pub mod file;
+pub mod srt;
 pub mod test;
 pub mod whip;
 
@@ -18,21 +19,37 @@ pub enum SourceSpec {
     File { id: String, path: PathBuf },
     /// A live test pattern with a sine tone (for operators' checks and tests).
     Test { id: String, pattern: String, tone_hz: f64 },
+    /// An SRT listener (OBS, ffmpeg: MPEG-TS with H.264/AAC). Waits for its caller; when the caller leaves it
+    /// listens again. `passphrase` (10–79 characters) encrypts and authenticates.
+    Srt { id: String, listen: String, passphrase: String, latency_ms: u32 },
 }
 
 impl SourceSpec {
     pub fn id(&self) -> &str {
         match self {
-            SourceSpec::File { id, .. } | SourceSpec::Test { id, .. } => id,
+            SourceSpec::File { id, .. } | SourceSpec::Test { id, .. } | SourceSpec::Srt { id, .. } => id,
         }
     }
 
-    /// Parses the CLI form `id=path` (file) or `id=test:pattern:hz`.
+    /// Parses the CLI form `id=PATH` (file), `id=test:PATTERN:HZ` or `id=srt://HOST:PORT?passphrase=…` (listener).
     pub fn parse_cli(s: &str) -> Result<SourceSpec, String> {
         let (id, what) =
             s.split_once('=').ok_or_else(|| format!("expected id=PATH or id=test:PATTERN:HZ, got {s:?}"))?;
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("source id {id:?} must be letters, digits or _"));
+        }
+        if let Some(rest) = what.strip_prefix("srt://") {
+            let (listen, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let passphrase = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("passphrase="))
+                .ok_or_else(|| "an SRT source needs ?passphrase=… (10–79 characters)".to_owned())?;
+            return Ok(SourceSpec::Srt {
+                id: id.into(),
+                listen: listen.into(),
+                passphrase: passphrase.into(),
+                latency_ms: 200,
+            });
         }
         if let Some(rest) = what.strip_prefix("test:") {
             let (pattern, hz) = rest.split_once(':').unwrap_or((rest, "440"));
@@ -56,17 +73,26 @@ pub(crate) struct MixerInputs<'a> {
 #[derive(Debug)]
 pub(crate) struct BuiltSource {
     pub id: String,
+    /// What it was built from, to rebuild it when it must rejoin (`None` for WHIP: a new offer is needed).
+    pub spec: Option<SourceSpec>,
     pub bin: gst::Bin,
     pub video_pad: gst::Pad,
     pub audio_pad: gst::Pad,
 }
 
 pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
-    match spec {
-        SourceSpec::File { id, path } => file::build(id, path, inputs),
-        SourceSpec::Test { id, pattern, tone_hz } => test::build(id, pattern, *tone_hz, inputs),
-    }
+    let (bin, video_pad, audio_pad) = match spec {
+        SourceSpec::File { id, path } => file::build(id, path, inputs)?,
+        SourceSpec::Test { id, pattern, tone_hz } => test::build(id, pattern, *tone_hz, inputs)?,
+        SourceSpec::Srt { id, listen, passphrase, latency_ms } => {
+            srt::build(id, listen, passphrase, *latency_ms, inputs)?
+        }
+    };
+    Ok(BuiltSource { id: spec.id().to_owned(), spec: Some(spec.clone()), bin, video_pad, audio_pad })
 }
+
+/// What a builder returns: the source's bin and the mixer pads it feeds.
+pub(crate) type Built = (gst::Bin, gst::Pad, gst::Pad);
 
 /// Requests a compositor pad, hidden until the layout places it.
 pub(crate) fn video_pad(inputs: &MixerInputs<'_>) -> Result<gst::Pad, MediaError> {

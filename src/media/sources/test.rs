@@ -5,11 +5,11 @@
 //!                audiotestsrc(freq)                 ─(ghost audio)─► audiomixer.sink_M
 //! ```
 
-use super::{BuiltSource, MixerInputs, audio_pad, video_pad};
+use super::{Built, MixerInputs, audio_pad, video_pad};
 use crate::media::{MediaError, elements::make, names::Name};
 use gst::prelude::*;
 
-pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
+pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'_>) -> Result<Built, MediaError> {
     let bin = gst::Bin::with_name(&Name::source(id));
     let v = make("program", "videotestsrc", "video")?;
     v.set_property("is-live", true);
@@ -42,5 +42,5 @@ pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'
     link("video", video_pad.clone())?;
     link("audio", audio_pad.clone())?;
     bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
-    Ok(BuiltSource { id: id.to_owned(), bin, video_pad, audio_pad })
+    Ok((bin, video_pad, audio_pad))
 }

@@ -9,7 +9,7 @@
 //! decodable payload types (with their fmtp and extmaps) and NACK on, so the answer carries rtx/nack/TWCC;
 //! no trickle ICE (the answer waits for gathering); libnice UPnP off; loopback allowed for local tests.
 
-use super::file::{link_branch, link_branch_to_fakesink};
+use super::file::decode_into_mixers;
 use super::{BuiltSource, MixerInputs, audio_pad, video_pad};
 use crate::media::{MediaError, elements::make, names::Name};
 use gst::prelude::*;
@@ -136,7 +136,7 @@ pub(crate) fn build(
     inputs.pipeline.add(&bin).map_err(|e| MediaError::build("program", e))?;
     let vpad = video_pad(&inputs)?;
     let apad = audio_pad(&inputs)?;
-    let pads = std::sync::Mutex::new((Some(vpad.clone()), Some(apad.clone())));
+    let (vpad2, apad2) = (vpad.clone(), apad.clone());
     let bin_weak = bin.downgrade();
     webrtc.connect_pad_added(move |_, pad| {
         let Some(bin) = bin_weak.upgrade() else { return };
@@ -153,25 +153,7 @@ pub(crate) fn build(
             tracing::warn!(source = %bin.name(), "cannot link WebRTC pad to decodebin");
             return;
         }
-        let pads = pads.lock().unwrap().clone();
-        let bin_weak = bin.downgrade();
-        let pads = std::sync::Mutex::new(pads);
-        dec.connect_pad_added(move |_, pad| {
-            let Some(bin) = bin_weak.upgrade() else { return };
-            let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-            let kind = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
-            let mut pads = pads.lock().unwrap();
-            let result = if kind.starts_with("video/") && pads.0.is_some() {
-                link_branch(&bin, pad, &["videoconvert", "queue"], "video", pads.0.take().unwrap(), 0)
-            } else if kind.starts_with("audio/") && pads.1.is_some() {
-                link_branch(&bin, pad, &["audioconvert", "audioresample", "queue"], "audio", pads.1.take().unwrap(), 0)
-            } else {
-                link_branch_to_fakesink(&bin, pad)
-            };
-            if let Err(e) = result {
-                tracing::warn!(source = %bin.name(), "cannot link decoded {kind}: {e}");
-            }
-        });
+        decode_into_mixers(&bin, &dec, &vpad2, &apad2, 0);
     });
     bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
 
@@ -210,7 +192,7 @@ pub(crate) fn build(
     let local = webrtc.property::<Option<gst_webrtc::WebRTCSessionDescription>>("local-description");
     let Some(local) = local else { return Err(fail("no local description")) };
     let text = local.sdp().as_text().map_err(|e| bad(e.to_string()))?;
-    Ok((BuiltSource { id: id.to_owned(), bin, video_pad: vpad, audio_pad: apad }, text))
+    Ok((BuiltSource { id: id.to_owned(), spec: None, bin, video_pad: vpad, audio_pad: apad }, text))
 }
 
 #[cfg(test)]

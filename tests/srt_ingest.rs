@@ -1,0 +1,109 @@
+//! OBS-style SRT ingest from a real ffmpeg caller: the picture reaches the program, a wrong passphrase is
+//! refused, and a caller that drops for 5 s and comes back neither stalls the program nor shifts A/V.
+
+mod support;
+
+use citizenhour::media::layout::Layouts;
+use citizenhour::media::mixer::{ProgramEvent, ProgramHandle, ProgramSettings};
+use citizenhour::media::outputs::OutputSpec;
+use citizenhour::media::sources::SourceSpec;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use support::probe;
+
+const SLATE: [u8; 3] = [0x1d, 0x35, 0x57];
+
+fn push(port: u16, passphrase: &str, seconds: u32) -> bool {
+    Command::new("ffmpeg")
+        .args(["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=30"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=1000", "-t", &seconds.to_string()])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+            "-c:a",
+            "aac",
+            "-f",
+            "mpegts",
+        ])
+        .arg(format!(
+            "srt://127.0.0.1:{port}?mode=caller&latency=200000&pkt_size=1316&passphrase={passphrase}&pbkeylen=16"
+        ))
+        .status()
+        .expect("ffmpeg runs")
+        .success()
+}
+
+#[test]
+fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_stall() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::services::free_port();
+    let rec = dir.path().join("program.mp4");
+    let program = ProgramHandle::start(
+        ProgramSettings {
+            width: 320,
+            height: 180,
+            fps: 30,
+            video_bitrate_kbit: 400,
+            audio_bitrate: 64_000,
+            fragment: Duration::from_secs(1),
+            layout: Layouts::builtin().get("side-by-side").unwrap().clone(),
+            host_line: "Anna Beispiel".into(),
+        },
+        &[
+            SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 },
+            SourceSpec::Srt {
+                id: "obs".into(),
+                listen: format!("127.0.0.1:{port}"),
+                passphrase: "correct-horse-battery".into(),
+                latency_ms: 200,
+            },
+        ],
+        &[OutputSpec::Recording { path: rec.clone() }],
+    )
+    .unwrap();
+    let mut events = program.take_events().unwrap();
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(push(port, "correct-horse-battery", 4), "the first caller is taken");
+    let first_end = t0.elapsed().as_secs_f64();
+    assert!(!push(port, "wrong-passphrase-123", 2), "a wrong passphrase is refused");
+    std::thread::sleep(Duration::from_secs(5).saturating_sub(t0.elapsed() - Duration::from_secs_f64(first_end)));
+    let second_start = t0.elapsed().as_secs_f64();
+    assert!(push(port, "correct-horse-battery", 4), "the caller comes back");
+    let second_end = t0.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_secs(1));
+    let report = program.end(Duration::from_secs(20)).unwrap();
+
+    let joined = std::iter::from_fn(|| events.try_recv().ok())
+        .filter(|e| matches!(e, ProgramEvent::SourceJoined { source } if source == "obs"))
+        .count();
+    assert!(joined >= 3, "the listener was rebuilt after each caller ({joined} joins)");
+
+    // The program kept its frame rate throughout.
+    let len = report.duration.as_secs_f64();
+    let frames = probe::decoded_video_frames(&rec) as f64;
+    assert!((frames - len * 30.0).abs() <= 0.05 * len * 30.0, "{frames} frames in {len:.2} s");
+    let gap = probe::max_pts_gap(&rec, "v:0");
+    assert!(gap < 0.1, "a {gap:.3} s hole in the program");
+    // The caller's picture is in its slot while connected, the slate while it is away.
+    let during_first = first_end - 1.5;
+    let p = probe::pixel(&rec, during_first, 240, 67);
+    assert!(!probe::close(p, SLATE, 30), "first call not on air at {during_first:.1} s: {p:?}");
+    let away = (first_end + second_start) / 2.0 + 0.5;
+    let p = probe::pixel(&rec, away, 240, 67);
+    assert!(probe::close(p, SLATE, 30), "slot not back to the slate at {away:.1} s: {p:?}");
+    let during_second = second_end - 1.5;
+    let p = probe::pixel(&rec, during_second, 240, 67);
+    assert!(!probe::close(p, SLATE, 30), "second call not on air at {during_second:.1} s: {p:?}");
+    // A/V still together at the end.
+    let v = probe::packets(&rec, "v:0").unwrap();
+    let a = probe::packets(&rec, "a:0").unwrap();
+    assert!((v.end - a.end).abs() <= 0.040, "A/V apart by {:.3} s at the end", v.end - a.end);
+    assert!(probe::max_volume_db(&rec, during_second - 1.0, 1.0) > -30.0, "the caller's tone is in the program");
+}
