@@ -39,6 +39,7 @@ pub const REQUIRED_ELEMENTS: &[(&str, &str)] = &[
     ("videotestsrc", "gstreamer1.0-plugins-base"),
     ("audiotestsrc", "gstreamer1.0-plugins-base"),
     ("compositor", "gstreamer1.0-plugins-base"),
+    ("imagefreeze", "gstreamer1.0-plugins-good"),
     ("audiomixer", "gstreamer1.0-plugins-base"),
     ("videoconvert", "gstreamer1.0-plugins-base"),
     ("videoscale", "gstreamer1.0-plugins-base"),

@@ -1,7 +1,7 @@
 //! The program: every source mixed in one pipeline on one clock, encoded once, fanned out to outputs.
 //!
 //! ```text
-//!  videotestsrc(live, slate) ─────────────► ┌────────────┐
+//!  videotestsrc(1 frame) ─ imagefreeze(live, slate) ─► ┌────────────┐
 //!  [source-host]  ─ video ────────────────► │ compositor │─ caps(I420 W×H@fps) ─ textoverlay(lower third)
 //!  [source-guest] ─ video ────────────────► └────────────┘        ─ x264enc ─ h264parse ─ tee(video) ─┐
 //!  audiotestsrc(live, silence) ───────────► ┌────────────┐                                            ├─► [output-recording]
@@ -133,11 +133,14 @@ impl ProgramHandle {
         let pipeline = gst::Pipeline::with_name(PIPELINE);
 
         // Video: live slate → compositor → lower third → encoder → tee.
+        // The slate is painted once and repeated live by imagefreeze: no per-frame painting.
         let slate = make(PIPELINE, "videotestsrc", &Name::program("slate"))?;
-        slate.set_property("is-live", true);
+        slate.set_property("num-buffers", 1i32);
         slate.set_property_from_str("pattern", "solid-color");
         slate.set_property("foreground-color", 0xff1d3557u32);
-        let slate_caps = capsfilter(&Name::program("slate-caps"), video_caps(s, None))?;
+        let slate_caps = capsfilter(&Name::program("slate-caps"), video_caps(s, Some("I420")))?;
+        let slate_live = make(PIPELINE, "imagefreeze", &Name::program("slate-live"))?;
+        slate_live.set_property("is-live", true);
         let compositor = make(PIPELINE, "compositor", &Name::program("compositor"))?;
         compositor.set_property_from_str("background", "black");
         // Extra latency lets non-live file sources and, later, network sources arrive in time.
@@ -187,6 +190,7 @@ impl ProgramHandle {
             .add_many([
                 &slate,
                 &slate_caps,
+                &slate_live,
                 &compositor,
                 &vcaps,
                 &lower_third,
@@ -202,10 +206,10 @@ impl ProgramHandle {
                 &atee,
             ])
             .map_err(be)?;
-        gst::Element::link_many([&slate, &slate_caps]).map_err(be)?;
+        gst::Element::link_many([&slate, &slate_caps, &slate_live]).map_err(be)?;
         let slate_pad = compositor.request_pad_simple("sink_%u").ok_or_else(|| be("compositor pad"))?;
         slate_pad.set_property("zorder", 0u32);
-        slate_caps.static_pad("src").unwrap().link(&slate_pad).map_err(|e| be(format!("{e:?}")))?;
+        slate_live.static_pad("src").unwrap().link(&slate_pad).map_err(|e| be(format!("{e:?}")))?;
         gst::Element::link_many([&compositor, &vcaps, &lower_third, &venc, &vparse, &vtee]).map_err(be)?;
         silence.link(&amixer).map_err(be)?;
         gst::Element::link_many([&amixer, &acaps, &aconv, &aenc, &aparse, &atee]).map_err(be)?;
@@ -539,7 +543,7 @@ fn watch_bus(
 /// Places every source's compositor pad by the layout: slot i for the i-th source, hidden beyond the last slot.
 fn apply_layout(layout: &Layout, sources: &[BuiltSource], width: u32, height: u32) {
     for (i, s) in sources.iter().enumerate() {
-        sources::place(&s.video_pad, layout.rect(i, width, height), 1 + i as u32);
+        sources::place(&s.bin, &s.video_pad, layout.rect(i, width, height), 1 + i as u32);
     }
 }
 
@@ -560,7 +564,8 @@ fn video_caps(s: &ProgramSettings, format: Option<&str>) -> gst::Caps {
         .field("framerate", gst::Fraction::new(s.fps as i32, 1))
         .field("pixel-aspect-ratio", gst::Fraction::new(1, 1));
     if let Some(f) = format {
-        b = b.field("format", f);
+        // HD colorimetry for the program; sources in it (decoded H.264 from encoders) need no matrix conversion.
+        b = b.field("format", f).field("colorimetry", "bt709").field("chroma-site", "mpeg2");
     }
     b.build()
 }

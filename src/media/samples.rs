@@ -71,7 +71,9 @@ pub fn generate_clip(spec: &ClipSpec, out: &Path) -> Result<Duration, MediaError
     let vcaps = make(p, "capsfilter", "vcaps")?;
     vcaps.set_property(
         "caps",
+        // I420 (4:2:0, 8 bit): what browsers and every decoder take. Left open, x264enc picks 4:4:4 10 bit.
         gst::Caps::builder("video/x-raw")
+            .field("format", "I420")
             .field("width", spec.width as i32)
             .field("height", spec.height as i32)
             .field("framerate", gst::Fraction::new(spec.fps as i32, 1))

@@ -1,7 +1,7 @@
 //! File source: `filesrc ! decodebin`, each decoded stream converted and linked to the mixers.
 //!
 //! ```text
-//! [source-{id}]  filesrc ─ decodebin ─┬─ videoconvert ─ queue ─(ghost video)─► compositor.sink_N
+//! [source-{id}]  filesrc ─ decodebin ─┬─ videoconvert ─ videoscale ─ capsfilter(slot) ─ queue ─(ghost video)─► compositor.sink_N
 //!                                     ├─ audioconvert ─ audioresample ─ queue ─(ghost audio)─► audiomixer.sink_M
 //!                                     └─ (other streams) ─ fakesink
 //! ```
@@ -42,7 +42,7 @@ pub(super) fn decode_into_mixers(bin: &gst::Bin, dec: &gst::Element, vpad: &gst:
         let kind = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
         let mut pads = pads.lock().unwrap();
         let result = if kind.starts_with("video/") && pads.0.is_some() {
-            link_branch(&bin, pad, &["videoconvert", "queue"], "video", pads.0.take().unwrap(), offset)
+            link_branch(&bin, pad, super::VIDEO_CHAIN, "video", pads.0.take().unwrap(), offset)
         } else if kind.starts_with("audio/") && pads.1.is_some() {
             link_branch(&bin, pad, &["audioconvert", "audioresample", "queue"], "audio", pads.1.take().unwrap(), offset)
         } else {
@@ -70,6 +70,13 @@ pub(super) fn link_branch(
         q.set_property("max-size-time", 2_000_000_000u64);
         q.set_property("max-size-buffers", 0u32);
         q.set_property("max-size-bytes", 0u32);
+    }
+    // Scale to the layout slot here (fast videoscale) rather than in the compositor (its converter is ~3× the CPU).
+    if let Some(filter) = elements.iter().find(|e| e.name() == super::SIZE_FILTER) {
+        filter.set_property(
+            "caps",
+            super::slot_caps(mixer_pad.property::<i32>("width"), mixer_pad.property::<i32>("height")),
+        );
     }
     bin.add_many(&elements).map_err(|e| MediaError::build("program", e))?;
     gst::Element::link_many(&elements).map_err(|e| MediaError::build("program", e))?;

@@ -105,9 +105,31 @@ pub(crate) fn video_pad(inputs: &MixerInputs<'_>) -> Result<gst::Pad, MediaError
     Ok(pad)
 }
 
+/// The video chain of a decoded source: convert, scale to the slot (the `video-capsfilter`), queue.
+pub(crate) const VIDEO_CHAIN: &[&str] = &["videoconvert", "videoscale", "capsfilter", "queue"];
+/// Name of the capsfilter that holds a source's slot size.
+pub(crate) const SIZE_FILTER: &str = "video-capsfilter";
+
+/// Caps for a slot of `width`×`height` (any size while the source has no slot).
+pub(crate) fn slot_caps(width: i32, height: i32) -> gst::Caps {
+    if width > 0 && height > 0 {
+        gst::Caps::builder("video/x-raw")
+            .field("width", width)
+            .field("height", height)
+            .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+            .build()
+    } else {
+        gst::Caps::new_any()
+    }
+}
+
 /// Places a compositor pad at `rect` (or hides it when the layout has no slot for it).
-pub(crate) fn place(pad: &gst::Pad, rect: Option<Rect>, zorder: u32) {
+pub(crate) fn place(bin: &gst::Bin, pad: &gst::Pad, rect: Option<Rect>, zorder: u32) {
     use gst::prelude::*;
+    if let (Some(r), Some(filter)) = (rect, bin.by_name(SIZE_FILTER)) {
+        // Renegotiates the source's scaler to the new slot size (live, at the next frame).
+        filter.set_property("caps", slot_caps(r.width, r.height));
+    }
     match rect {
         Some(r) => {
             pad.set_property("xpos", r.x);

@@ -1,7 +1,7 @@
 //! SRT listener source (OBS, ffmpeg, hardware encoders): MPEG-TS over SRT, decoded into the mixers.
 //!
 //! ```text
-//! [source-{id}]  srtsrc(listener, passphrase) ─ decodebin ─ videoconvert ─ queue ─(ghost video)─► compositor
+//! [source-{id}]  srtsrc(listener, passphrase) ─ decodebin ─ videoconvert ─ videoscale ─ capsfilter(slot) ─ queue ─(ghost video)─► compositor
 //!                                                         ─ audioconvert ─ audioresample ─ queue ─(ghost audio)─► audiomixer
 //! ```
 //! Until a caller connects the slot shows nothing (the slate behind). When the caller leaves, srtsrc sends EOS;

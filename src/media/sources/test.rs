@@ -1,7 +1,7 @@
 //! Live test source: `videotestsrc is-live` + `audiotestsrc is-live` (a sine tone).
 //!
 //! ```text
-//! [source-{id}]  videotestsrc(pattern) ─ timeoverlay ─(ghost video)─► compositor.sink_N
+//! [source-{id}]  videotestsrc(pattern) ─ timeoverlay ─ videoscale ─ capsfilter(slot) ─(ghost video)─► compositor.sink_N
 //!                audiotestsrc(freq)                 ─(ghost audio)─► audiomixer.sink_M
 //! ```
 
@@ -15,14 +15,16 @@ pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'
     v.set_property("is-live", true);
     v.set_property_from_str("pattern", pattern);
     let clock = make("program", "timeoverlay", "clock")?;
+    let scale = make("program", "videoscale", "video-videoscale")?;
+    let size = make("program", "capsfilter", super::SIZE_FILTER)?;
     let a = make("program", "audiotestsrc", "audio")?;
     a.set_property("is-live", true);
     a.set_property("freq", tone_hz);
     a.set_property("volume", 0.2f64);
     a.set_property("samplesperbuffer", 960i32);
-    bin.add_many([&v, &clock, &a]).map_err(|e| MediaError::build("program", e))?;
-    v.link(&clock).map_err(|e| MediaError::build("program", e))?;
-    for (el, name) in [(&clock, "video"), (&a, "audio")] {
+    bin.add_many([&v, &clock, &scale, &size, &a]).map_err(|e| MediaError::build("program", e))?;
+    gst::Element::link_many([&v, &clock, &scale, &size]).map_err(|e| MediaError::build("program", e))?;
+    for (el, name) in [(&size, "video"), (&a, "audio")] {
         let ghost = gst::GhostPad::builder_with_target(&el.static_pad("src").unwrap())
             .map_err(|e| MediaError::build("program", e))?
             .name(name)

@@ -2,7 +2,7 @@
 //! depayloads and decodes, and the streams join the mixers like any other source.
 //!
 //! ```text
-//! [source-{id}]  webrtcbin ─(RTP video)─ decodebin ─ videoconvert ─ queue ─(ghost video)─► compositor
+//! [source-{id}]  webrtcbin ─(RTP video)─ decodebin ─ videoconvert ─ videoscale ─ capsfilter(slot) ─ queue ─(ghost video)─► compositor
 //!                          ─(RTP audio)─ decodebin ─ audioconvert ─ audioresample ─ queue ─(ghost audio)─► audiomixer
 //! ```
 //! Negotiation follows `../shared/notes/webrtc.md`: receive transceivers are created from the offer's first
