@@ -194,7 +194,7 @@ async fn walk(state: &crate::web::AppState, slug: &Slug, opts: &DemoOptions) -> 
     };
     let recording = config.recordings_dir().join(format!("{slug}-{}.mp4", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
     let outputs = [OutputSpec::Recording { path: recording.clone() }];
-    let program = Arc::new(ProgramHandle::start(settings, &sources, &outputs)?);
+    let program = ProgramHandle::start(settings, &sources, &outputs)?;
     db.set_session_state(session.id, SessionState::Live).await?;
     tokio::time::sleep(intro).await;
     for (i, q) in approved.iter().enumerate() {
@@ -211,7 +211,6 @@ async fn walk(state: &crate::web::AppState, slug: &Slug, opts: &DemoOptions) -> 
     }
     program.clear_question();
     tokio::time::sleep(outro).await;
-    let program = Arc::try_unwrap(program).map_err(|_| AppError::Invalid("program still shared".into()))?;
     let report = tokio::task::spawn_blocking(move || program.end(Duration::from_secs(20)))
         .await
         .map_err(|e| AppError::Invalid(format!("end task: {e}")))??;

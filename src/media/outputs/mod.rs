@@ -112,6 +112,25 @@ pub(crate) fn branch_input(
     q.link(&parser).map_err(b)?;
     let ghost = gst::GhostPad::builder_with_target(&q.static_pad("sink").unwrap()).map_err(b)?.name(kind).build();
     bin.add_pad(&ghost).map_err(b)?;
+    // Muxers refuse buffers without a PTS and that error would travel back into the program. The parser can
+    // emit one (header-only access units on (re)negotiation): use its DTS, or drop it.
+    let output = bin.name().to_string();
+    parser.static_pad("src").unwrap().add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let Some(gst::PadProbeData::Buffer(buf)) = &mut info.data else { return gst::PadProbeReturn::Ok };
+        if buf.pts().is_some() {
+            return gst::PadProbeReturn::Ok;
+        }
+        match buf.dts() {
+            Some(dts) => {
+                buf.make_mut().set_pts(dts);
+                gst::PadProbeReturn::Ok
+            }
+            None => {
+                tracing::warn!(output = %output, size = buf.size(), "dropping a buffer without timestamps");
+                gst::PadProbeReturn::Drop
+            }
+        }
+    });
     Ok(parser)
 }
 

@@ -1,8 +1,8 @@
 //! The post-production pipeline: one demux, one decode, every rendition.
 //!
 //! ```text
-//! filesrc ─ qtdemux ─ video ─ h264parse ─ tee ─┬─ queue ─────────────────────────────── hlssink3[rung reused].video
-//!                                              ├─ queue ─────────────────────────────── mp4mux(faststart) ─ filesink
+//! filesrc ─ qtdemux ─ video ─ h264parse ─ tee ─┬─ queue ─ h264parse ───────────────────── hlssink3[rung reused].video
+//!                                              ├─ queue ─ h264parse ───────────────────── mp4mux(faststart) ─ filesink
 //!                                              └─ queue ─ avdec_h264 ─ tee(raw) ─┬─ queue ─ videoscale ─ caps ─ x264enc ─ h264parse ─ hlssink3[rung].video
 //!                                                                                └─ queue ─ (one frame ≥ T) ─ videoconvert ─ videoscale ─ jpegenc ─ filesink
 //!                   ─ audio ─ aacparse  ─ tee ─┬─ queue ─ hlssink3[each rung].audio   (AAC copied, never re-encoded)
@@ -234,9 +234,13 @@ pub fn render(
     let mp4sink = make(P, "filesink", "mp4sink")?;
     mp4sink.set_property("location", out_dir.join(mp4_name).to_string_lossy().to_string());
     let (mq_v, mq_a) = (queue("mp4-vq")?, queue("mp4-aq")?);
-    pipeline.add_many([&mp4mux, &mp4sink, &mq_v, &mq_a]).map_err(b)?;
+    // Every copy branch parses for itself (MP4 wants avc, MPEG-TS byte-stream): the tee then never has to
+    // satisfy two stream formats at once.
+    let mp4_parse = make(P, "h264parse", "mp4-vparse")?;
+    pipeline.add_many([&mp4mux, &mp4sink, &mq_v, &mp4_parse, &mq_a]).map_err(b)?;
     mp4mux.link(&mp4sink).map_err(b)?;
-    mq_v.link_pads(Some("src"), &mp4mux, Some("video_%u")).map_err(b)?;
+    mq_v.link(&mp4_parse).map_err(b)?;
+    mp4_parse.link_pads(Some("src"), &mp4mux, Some("video_%u")).map_err(b)?;
     mq_a.link_pads(Some("src"), &mp4mux, Some("audio_%u")).map_err(b)?;
     tee_to(&vtee, &mq_v)?;
     tee_to(&atee, &mq_a)?;
@@ -300,8 +304,11 @@ pub fn render(
         pipeline.add(&vq).map_err(b)?;
         let captured;
         if reuse {
-            vq.link_pads(Some("src"), &sink, Some("video")).map_err(b)?;
-            captured = Captured::on(&vq.static_pad("src").unwrap());
+            let parse = make(P, "h264parse", &format!("{}-vparse", rung.name))?;
+            pipeline.add(&parse).map_err(b)?;
+            vq.link(&parse).map_err(b)?;
+            parse.link_pads(Some("src"), &sink, Some("video")).map_err(b)?;
+            captured = Captured::on(&parse.static_pad("src").unwrap());
             tee_to(&vtee, &vq)?;
         } else {
             let scale = make(P, "videoscale", &format!("{}-scale", rung.name))?;
