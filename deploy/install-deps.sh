@@ -20,7 +20,10 @@ pkgs=(
 )
 if [[ $want_test == 1 ]]; then
   # Real servers the tests start on 127.0.0.1 (see tests/services/).
-  pkgs+=(python3 nginx libnginx-mod-rtmp chromium nodejs npm)
+  pkgs+=(python3 nginx libnginx-mod-rtmp chromium)
+  # Node.js may come from elsewhere (nodesource, nvm); only ask apt when there is none.
+  command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 
 missing=()

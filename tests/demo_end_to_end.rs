@@ -102,4 +102,24 @@ async fn the_demo_publishes_a_playable_ladder_with_one_chapter_per_answered_ques
     assert_eq!(html.matches("data-start-ms=").count(), answered.len());
     let m = app.get("/media/recordings/demo-buergersprechstunde/hls/master.m3u8").await;
     assert_eq!(m.status(), 200);
+
+    // In Chromium the player loads the ladder and every chapter link seeks it to its answer.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/recording_player.mjs");
+    let url = format!("{}/r/demo-buergersprechstunde", app.base);
+    let out = tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(url).output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let player: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(player.get("error").is_none(), "{player:#}");
+    assert_eq!(player["engine"], "hls.js", "{player:#}");
+    assert_eq!(player["levels"].as_u64(), Some(variants as u64), "{player:#}");
+    assert!((player["duration"].as_f64().unwrap() - rec_len).abs() < 1.0, "{player:#}");
+    let seeks = player["seeks"].as_array().unwrap();
+    assert_eq!(seeks.len(), answered.len());
+    for s in seeks {
+        let (start, now) = (s["start"].as_f64().unwrap(), s["currentTime"].as_f64().unwrap());
+        assert!((now - start).abs() < 1.5, "chapter at {start:.2} s, player at {now:.2} s");
+    }
+    assert!(player["address"].as_str().unwrap().contains("?t="), "the address carries the chapter time");
+    assert!(player["frames"].as_u64().unwrap_or(0) > 10, "frames decode in the browser: {player:#}");
 }
