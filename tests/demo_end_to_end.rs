@@ -106,7 +106,8 @@ async fn the_demo_publishes_a_playable_ladder_with_one_chapter_per_answered_ques
     // In Chromium the player loads the ladder and every chapter link seeks it to its answer.
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/recording_player.mjs");
     let url = format!("{}/r/demo-buergersprechstunde", app.base);
-    let out = tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(url).output().unwrap()).await.unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(url).output().unwrap()).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let player: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
