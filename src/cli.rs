@@ -205,20 +205,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(url) = rtmp {
                 outputs.push(OutputSpec::Rtmp { url: crate::media::outputs::RtmpUrl(url) });
             }
-            let program = ProgramHandle::start(
-                ProgramSettings {
-                    width: m.width,
-                    height: m.height,
-                    fps: m.fps,
-                    video_bitrate_kbit: m.video_bitrate_kbit,
-                    audio_bitrate: m.audio_bitrate,
-                    fragment: Duration::from_millis(m.fragment_ms),
-                    layout,
-                    host_line,
-                },
-                &specs,
-                &outputs,
-            )?;
+            let program = ProgramHandle::start(ProgramSettings::from_config(m, layout, host_line), &specs, &outputs)?;
             println!("live: recording to {}", record.display());
             std::thread::sleep(Duration::from_secs(seconds));
             let report = program.end(Duration::from_secs(20))?;

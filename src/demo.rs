@@ -182,16 +182,8 @@ async fn walk(state: &crate::web::AppState, slug: &Slug, opts: &DemoOptions) -> 
 
     step(5, TOTAL, "Live: Mischung, Bauchbinde, Kapitel, Aufzeichnung / live mix, lower third, chapters, recording");
     let layouts = Layouts::builtin();
-    let settings = ProgramSettings {
-        width: m.width,
-        height: m.height,
-        fps: m.fps,
-        video_bitrate_kbit: m.video_bitrate_kbit,
-        audio_bitrate: m.audio_bitrate,
-        fragment: Duration::from_millis(m.fragment_ms),
-        layout: layouts.get("side-by-side").cloned().expect("built-in layout"),
-        host_line: format!("{HOST_NAME} · {HOST_TITLE}"),
-    };
+    let layout = layouts.get("side-by-side").cloned().expect("built-in layout");
+    let settings = ProgramSettings::from_config(m, layout, format!("{HOST_NAME} · {HOST_TITLE}"));
     let recording = config.recordings_dir().join(format!("{slug}-{}.mp4", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
     let outputs = [OutputSpec::Recording { path: recording.clone() }];
     let program = ProgramHandle::start(settings, &sources, &outputs)?;

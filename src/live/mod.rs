@@ -155,22 +155,14 @@ impl LiveSessions {
         if session.state != SessionState::Scheduled {
             return Err(LiveError::WrongState(slug.to_owned(), session.state.as_str()));
         }
-        let m = &self.config.media;
         let layout_name = "side-by-side".to_owned();
-        let settings = ProgramSettings {
-            width: m.width,
-            height: m.height,
-            fps: m.fps,
-            video_bitrate_kbit: m.video_bitrate_kbit,
-            audio_bitrate: m.audio_bitrate,
-            fragment: Duration::from_millis(m.fragment_ms),
-            layout: self.layouts.get(&layout_name).cloned().expect("built-in layout"),
-            host_line: if session.host_title.is_empty() {
-                session.host_name.clone()
-            } else {
-                format!("{} · {}", session.host_name, session.host_title)
-            },
+        let host_line = if session.host_title.is_empty() {
+            session.host_name.clone()
+        } else {
+            format!("{} · {}", session.host_name, session.host_title)
         };
+        let layout = self.layouts.get(&layout_name).cloned().expect("built-in layout");
+        let settings = ProgramSettings::from_config(&self.config.media, layout, host_line);
         let recording =
             self.config.recordings_dir().join(format!("{slug}-{}.mp4", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
         let hls_dir = self.live_hls_dir(slug);

@@ -39,6 +39,22 @@ pub struct ProgramSettings {
     pub host_line: String,
 }
 
+impl ProgramSettings {
+    /// The settings `[media]` configures, with the layout to start in and the host's lower-third line.
+    pub fn from_config(m: &crate::config::MediaConfig, layout: Layout, host_line: String) -> ProgramSettings {
+        ProgramSettings {
+            width: m.width,
+            height: m.height,
+            fps: m.fps,
+            video_bitrate_kbit: m.video_bitrate_kbit,
+            audio_bitrate: m.audio_bitrate,
+            fragment: Duration::from_millis(m.fragment_ms),
+            layout,
+            host_line,
+        }
+    }
+}
+
 /// What the program reports while it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgramEvent {
