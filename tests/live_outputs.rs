@@ -3,8 +3,7 @@
 
 mod support;
 
-use citizenhour::media::layout::Layouts;
-use citizenhour::media::mixer::{ProgramEvent, ProgramHandle, ProgramSettings};
+use citizenhour::media::mixer::{ProgramEvent, ProgramHandle};
 use citizenhour::media::outputs::{OutputSpec, RtmpUrl};
 use citizenhour::media::sources::SourceSpec;
 use std::time::{Duration, Instant};
@@ -17,16 +16,7 @@ fn a_dying_rtmp_target_never_touches_the_recording_or_live_hls_and_the_push_resu
     let nginx = NginxRtmp::start(&dir.path().join("rtmp"));
     let rec = dir.path().join("program.mp4");
     let hls = dir.path().join("live");
-    let settings = ProgramSettings {
-        width: 320,
-        height: 180,
-        fps: 30,
-        video_bitrate_kbit: 400,
-        audio_bitrate: 64_000,
-        fragment: Duration::from_secs(1),
-        layout: Layouts::builtin().get("side-by-side").unwrap().clone(),
-        host_line: "Anna Beispiel".into(),
-    };
+    let settings = support::small_program_settings();
     let program = ProgramHandle::start(
         settings,
         &[

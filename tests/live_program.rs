@@ -14,16 +14,7 @@ use support::probe;
 const FPS: u32 = 30;
 
 fn settings() -> ProgramSettings {
-    ProgramSettings {
-        width: 320,
-        height: 180,
-        fps: FPS,
-        video_bitrate_kbit: 400,
-        audio_bitrate: 64_000,
-        fragment: Duration::from_millis(1000),
-        layout: Layouts::builtin().get("side-by-side").unwrap().clone(),
-        host_line: "Anna Beispiel · Bürgermeisterin".into(),
-    }
+    support::small_program_settings()
 }
 
 fn clip(dir: &Path, name: &str, speech: &str, pattern: &str) -> std::path::PathBuf {

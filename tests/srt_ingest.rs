@@ -3,8 +3,7 @@
 
 mod support;
 
-use citizenhour::media::layout::Layouts;
-use citizenhour::media::mixer::{ProgramEvent, ProgramHandle, ProgramSettings};
+use citizenhour::media::mixer::{ProgramEvent, ProgramHandle};
 use citizenhour::media::outputs::OutputSpec;
 use citizenhour::media::sources::SourceSpec;
 use std::process::Command;
@@ -45,16 +44,7 @@ fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_sta
     let port = support::services::free_port();
     let rec = dir.path().join("program.mp4");
     let program = ProgramHandle::start(
-        ProgramSettings {
-            width: 320,
-            height: 180,
-            fps: 30,
-            video_bitrate_kbit: 400,
-            audio_bitrate: 64_000,
-            fragment: Duration::from_secs(1),
-            layout: Layouts::builtin().get("side-by-side").unwrap().clone(),
-            host_line: "Anna Beispiel".into(),
-        },
+        support::small_program_settings(),
         &[
             SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 },
             SourceSpec::Srt {

@@ -20,6 +20,20 @@ pub struct TestApp {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// A small live program for media tests: 320×180@30, side by side, 1 s fragments.
+pub fn small_program_settings() -> citizenhour::media::mixer::ProgramSettings {
+    citizenhour::media::mixer::ProgramSettings {
+        width: 320,
+        height: 180,
+        fps: 30,
+        video_bitrate_kbit: 400,
+        audio_bitrate: 64_000,
+        fragment: std::time::Duration::from_secs(1),
+        layout: citizenhour::media::layout::Layouts::builtin().get("side-by-side").unwrap().clone(),
+        host_line: "Anna Beispiel · Bürgermeisterin".into(),
+    }
+}
+
 /// Starts the real app on port 0 with a fresh temporary database and data dir.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
