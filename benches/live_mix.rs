@@ -76,6 +76,7 @@ fn main() {
             fragment: Duration::from_secs(1),
             layout: Layouts::builtin().get("side-by-side").unwrap().clone(),
             host_line: "Dr. Anna Beispiel · Bürgermeisterin".into(),
+            logo: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png")),
         },
         &[
             SourceSpec::File { id: "host".into(), path: clips[0].clone() },

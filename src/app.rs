@@ -38,6 +38,10 @@ impl App {
         for dir in [config.storage.data_dir.clone(), config.recordings_dir(), config.site_dir().join("recordings")] {
             std::fs::create_dir_all(&dir).map_err(|e| AppError::Io { path: dir.display().to_string(), source: e })?;
         }
+        if let Some(logo) = config.town.logo_path() {
+            crate::media::graphics::image_size(&logo)
+                .map_err(|e| AppError::Invalid(format!("[town] logo is not usable: {e}")))?;
+        }
         let db = Db::connect(&config.database_url()).await?;
         let listener = TcpListener::bind(&config.server.bind)
             .await

@@ -205,7 +205,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(url) = rtmp {
                 outputs.push(OutputSpec::Rtmp { url: crate::media::outputs::RtmpUrl(url) });
             }
-            let program = ProgramHandle::start(ProgramSettings::from_config(m, layout, host_line), &specs, &outputs)?;
+            let mut settings = ProgramSettings::from_config(m, layout, host_line);
+            settings.logo = config.town.logo_path();
+            let program = ProgramHandle::start(settings, &specs, &outputs)?;
             println!("live: recording to {}", record.display());
             std::thread::sleep(Duration::from_secs(seconds));
             let report = program.end(Duration::from_secs(20))?;

@@ -63,6 +63,16 @@ pub struct TownConfig {
     pub name: String,
     /// Link to the privacy notice shown with the question form.
     pub privacy_url: String,
+    /// The town's logo (PNG or JPEG) for the lower third; relative paths are from the working directory.
+    /// Empty: no logo.
+    #[serde(default)]
+    pub logo: String,
+}
+
+impl TownConfig {
+    pub fn logo_path(&self) -> Option<PathBuf> {
+        (!self.logo.trim().is_empty()).then(|| PathBuf::from(self.logo.trim()))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -114,7 +124,7 @@ impl Default for Config {
         Config {
             server: ServerConfig { bind: DEFAULT_BIND.into(), public_url: String::new() },
             storage: StorageConfig { data_dir: DEFAULT_DATA_DIR.into(), database_url: String::new() },
-            town: TownConfig { name: "Musterstadt".into(), privacy_url: "/datenschutz".into() },
+            town: TownConfig { name: "Musterstadt".into(), privacy_url: "/datenschutz".into(), logo: String::new() },
             intake: IntakeConfig {
                 max_question_chars: DEFAULT_MAX_QUESTION_CHARS,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,

@@ -183,7 +183,11 @@ async fn walk(state: &crate::web::AppState, slug: &Slug, opts: &DemoOptions) -> 
     step(5, TOTAL, "Live: Mischung, Bauchbinde, Kapitel, Aufzeichnung / live mix, lower third, chapters, recording");
     let layouts = Layouts::builtin();
     let layout = layouts.get("side-by-side").cloned().expect("built-in layout");
-    let settings = ProgramSettings::from_config(m, layout, format!("{HOST_NAME} · {HOST_TITLE}"));
+    let mut settings = ProgramSettings::from_config(m, layout, format!("{HOST_NAME} · {HOST_TITLE}"));
+    settings.logo = config.town.logo_path().or_else(|| {
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png");
+        sample.is_file().then_some(sample)
+    });
     let recording = config.recordings_dir().join(format!("{slug}-{}.mp4", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
     let outputs = [OutputSpec::Recording { path: recording.clone() }];
     let program = ProgramHandle::start(settings, &sources, &outputs)?;

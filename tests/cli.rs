@@ -153,3 +153,29 @@ fn a_config_file_with_a_typo_is_refused_with_the_key_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bnd"));
 }
+
+#[test]
+fn a_missing_or_broken_logo_stops_serve_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_an_image = dir.path().join("logo.png");
+    std::fs::write(&not_an_image, b"<html>this is not a PNG</html>").unwrap();
+    for (logo, expect) in [(dir.path().join("missing.png"), "no such file"), (not_an_image, "not a readable image")] {
+        let config = dir.path().join("c.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nbind = \"127.0.0.1:0\"\n[storage]\ndata_dir = \"{}\"\n[town]\nname = \"X\"\nprivacy_url = \"/p\"\nlogo = \"{}\"\n",
+                dir.path().join("data").display(),
+                logo.display()
+            ),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_citizenhour"))
+            .args(["--config", config.to_str().unwrap(), "serve"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "serve must refuse {logo:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("[town] logo") && err.contains(expect), "{err}");
+    }
+}

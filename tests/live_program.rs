@@ -185,3 +185,56 @@ fn sources_join_and_leave_and_the_layout_switches_live_without_a_stall() {
     let p = probe::pixel(&rec, 7.0, 262, 32);
     assert!(probe::close(p, GREEN, 60), "t=7 after leave {p:?}");
 }
+
+#[test]
+fn the_lower_third_shows_the_host_bar_with_the_logo_and_the_question_panel_only_while_answered() {
+    const WHITE: [u8; 3] = [255, 255, 255];
+    const TOWN_BLUE: [u8; 3] = [0x1d, 0x35, 0x57];
+    const GREEN: [u8; 3] = [0, 255, 0];
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("program.mp4");
+    let mut s = settings();
+    s.width = 640;
+    s.height = 360;
+    s.layout = Layouts::builtin().get("solo").unwrap().clone();
+    s.logo = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png"));
+    let g = citizenhour::media::graphics::Geometry::for_frame(s.width, s.height);
+    let program = ProgramHandle::start(
+        s,
+        &[SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 }],
+        &[OutputSpec::Recording { path: rec.clone() }],
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let at = |s: f64| std::thread::sleep(Duration::from_secs_f64(s).saturating_sub(t0.elapsed()));
+    at(2.0);
+    let shown = program.show_question("Wann <b>fährt</b> der Bus wieder?", Some("Erika & Co"));
+    at(4.0);
+    program.clear_question();
+    at(6.0);
+    program.end(Duration::from_secs(20)).unwrap();
+
+    // Right end of the host bar: plain town blue (the text sits left); the logo's red shield at its left.
+    let bar = probe::pixel(&rec, 1.0, g.x + g.width - 12, g.host_y + g.host_height / 2 - 2);
+    assert!(probe::close(bar, TOWN_BLUE, 30), "host bar {bar:?}");
+    let logo_edge = probe::pixel(&rec, 1.0, g.x + 2 * g.padding + 2, g.host_y + g.host_height / 2 - 2);
+    assert!(logo_edge[0] > 150 && logo_edge[1] < 120, "logo shield {logo_edge:?}");
+    // The question panel (white, right end) only while the question is on air; the host behind it otherwise.
+    let panel = |t: f64| probe::pixel(&rec, t, g.x + g.width - 12, g.question_y + 4);
+    let before = panel(1.0);
+    assert!(probe::close(before, GREEN, 60), "before the question {before:?}");
+    let during = panel(shown.as_secs_f64() + 1.0);
+    assert!(probe::close(during, WHITE, 30), "while answered {during:?}");
+    let after = panel(5.0);
+    assert!(probe::close(after, GREEN, 60), "after clearing {after:?}");
+    // The question's text is drawn: dark pixels in the panel's left part.
+    let text_area = probe::pixel_area_min_luma(
+        &rec,
+        shown.as_secs_f64() + 1.0,
+        g.x + 8,
+        g.question_y,
+        g.width / 2,
+        g.question_height,
+    );
+    assert!(text_area < 80, "darkest luma in the question panel {text_area}");
+}

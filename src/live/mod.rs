@@ -162,7 +162,8 @@ impl LiveSessions {
             format!("{} · {}", session.host_name, session.host_title)
         };
         let layout = self.layouts.get(&layout_name).cloned().expect("built-in layout");
-        let settings = ProgramSettings::from_config(&self.config.media, layout, host_line);
+        let mut settings = ProgramSettings::from_config(&self.config.media, layout, host_line);
+        settings.logo = self.config.town.logo_path();
         let recording =
             self.config.recordings_dir().join(format!("{slug}-{}.mp4", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
         let hls_dir = self.live_hls_dir(slug);

@@ -47,6 +47,8 @@ pub const REQUIRED_ELEMENTS: &[(&str, &str)] = &[
     ("audioresample", "gstreamer1.0-plugins-base"),
     ("decodebin", "gstreamer1.0-plugins-base"),
     ("textoverlay", "gstreamer1.0-x"),
+    ("gdkpixbufoverlay", "gstreamer1.0-plugins-good"),
+    ("appsrc", "gstreamer1.0-plugins-base"),
     ("timeoverlay", "gstreamer1.0-x"),
     ("x264enc", "gstreamer1.0-plugins-ugly"),
     ("h264parse", "gstreamer1.0-plugins-bad"),

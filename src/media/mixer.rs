@@ -2,17 +2,20 @@
 //!
 //! ```text
 //!  videotestsrc(1 frame) ─ imagefreeze(live, slate) ─► ┌────────────┐
-//!  [source-host]  ─ video ────────────────► │ compositor │─ caps(I420 W×H@fps) ─ textoverlay(lower third)
-//!  [source-guest] ─ video ────────────────► └────────────┘        ─ x264enc ─ h264parse ─ tee(video) ─┐
-//!  audiotestsrc(live, silence) ───────────► ┌────────────┐                                            ├─► [output-recording]
-//!  [source-host]  ─ audio ────────────────► │ audiomixer │─ caps(48 kHz stereo) ─ audioconvert        │    (later: HLS, RTMP)
-//!  [source-guest] ─ audio ────────────────► └────────────┘        ─ voaacenc ─ aacparse ─ tee(audio) ─┘
+//!  [source-host]  ─ video ────────────────► │            │
+//!  [source-guest] ─ video ────────────────► │ compositor │─ caps(I420 W×H@fps) ─ x264enc ─ h264parse ─ tee(video) ─┐
+//!  [graphics] lower third (host bar, question) ► │        │                                                        │
+//!                                                └────────────┘                                                    ├─► [output-*]
+//!  audiotestsrc(live, silence) ───────────► ┌────────────┐                                                        │
+//!  [source-host]  ─ audio ────────────────► │ audiomixer │─ caps(48 kHz stereo) ─ audioconvert ─ voaacenc ─ aacparse ─ tee(audio) ─┘
+//!  [source-guest] ─ audio ────────────────► └────────────┘
 //! ```
 //!
 //! The live slate and silence make both mixers run in live mode: the program keeps its frame rate whatever the
 //! sources do. Chapter marks are the pipeline's running time when a question is shown; the recording's
 //! timestamps are that same running time, so a chapter points at the frame where its lower third appeared.
 
+use super::graphics::LowerThird;
 use super::layout::Layout;
 use super::names::{Name, Role};
 use super::outputs::{self, OutputBranch, OutputSpec, Tees};
@@ -35,8 +38,10 @@ pub struct ProgramSettings {
     pub audio_bitrate: u32,
     pub fragment: Duration,
     pub layout: Layout,
-    /// Shown in the lower third under every question, e.g. "Dr. Anna Beispiel · Bürgermeisterin".
+    /// Shown in the lower third's host bar, e.g. "Dr. Anna Beispiel · Bürgermeisterin".
     pub host_line: String,
+    /// The town's logo (PNG/JPEG) at the left of the host bar; left out with a warning if unreadable.
+    pub logo: Option<std::path::PathBuf>,
 }
 
 impl ProgramSettings {
@@ -51,6 +56,7 @@ impl ProgramSettings {
             fragment: Duration::from_millis(m.fragment_ms),
             layout,
             host_line,
+            logo: None,
         }
     }
 }
@@ -117,7 +123,7 @@ pub struct ProgramInner {
     /// Sources in layout order (the host first). Locked briefly; never across a state change.
     sources: std::sync::Mutex<Vec<BuiltSource>>,
     layout: std::sync::Mutex<Layout>,
-    lower_third: gst::Element,
+    lower_third: LowerThird,
     compositor: gst::Element,
     audiomixer: gst::Element,
     settings: ProgramSettings,
@@ -164,17 +170,6 @@ impl ProgramHandle {
         // Sources joining later (WebRTC with its jitter buffer) may report more latency than the first ones.
         compositor.set_property("min-upstream-latency", 300_000_000u64);
         let vcaps = capsfilter(&Name::program("video-caps"), video_caps(s, Some("I420")))?;
-        let lower_third = make(PIPELINE, "textoverlay", &Name::program("lower-third"))?;
-        lower_third.set_property_from_str("valignment", "bottom");
-        lower_third.set_property_from_str("halignment", "left");
-        lower_third.set_property_from_str("line-alignment", "left");
-        lower_third.set_property_from_str("wrap-mode", "wordchar");
-        lower_third.set_property("shaded-background", true);
-        lower_third.set_property("shading-value", 160u32);
-        lower_third.set_property("xpad", (s.width / 32) as i32);
-        lower_third.set_property("ypad", (s.height / 24) as i32);
-        lower_third.set_property("font-desc", format!("Sans {}", (s.height / 32).max(8)));
-        lower_third.set_property("text", lower_third_markup(&s.host_line, None, None));
         let venc = make(PIPELINE, "x264enc", &Name::program("video-encoder"))?;
         venc.set_property_from_str("speed-preset", "veryfast");
         venc.set_property_from_str("tune", "zerolatency");
@@ -209,7 +204,6 @@ impl ProgramHandle {
                 &slate_live,
                 &compositor,
                 &vcaps,
-                &lower_third,
                 &venc,
                 &vparse,
                 &vtee,
@@ -226,9 +220,11 @@ impl ProgramHandle {
         let slate_pad = compositor.request_pad_simple("sink_%u").ok_or_else(|| be("compositor pad"))?;
         slate_pad.set_property("zorder", 0u32);
         slate_live.static_pad("src").unwrap().link(&slate_pad).map_err(|e| be(format!("{e:?}")))?;
-        gst::Element::link_many([&compositor, &vcaps, &lower_third, &venc, &vparse, &vtee]).map_err(be)?;
+        gst::Element::link_many([&compositor, &vcaps, &venc, &vparse, &vtee]).map_err(be)?;
         silence.link(&amixer).map_err(be)?;
         gst::Element::link_many([&amixer, &acaps, &aconv, &aenc, &aparse, &atee]).map_err(be)?;
+        let lower_third =
+            LowerThird::build(&pipeline, &compositor, s.width, s.height, s.fps, &s.host_line, s.logo.as_deref())?;
 
         let cut_at = Arc::new(AtomicU64::new(u64::MAX));
         for mixer in [&compositor, &amixer] {
@@ -317,7 +313,9 @@ impl ProgramInner {
 
     /// Shows a question in the lower third and returns the chapter mark (running time) where it appears.
     pub fn show_question(&self, headline: &str, asker: Option<&str>) -> Duration {
-        self.lower_third.set_property("text", lower_third_markup(&self.settings.host_line, Some(headline), asker));
+        if let Err(e) = self.lower_third.show_question(headline, asker) {
+            tracing::error!("lower third: {e}");
+        }
         let at = self.running_time();
         let _ = self.events_tx.send(ProgramEvent::ChapterMarked { at, headline: headline.to_owned() });
         at
@@ -431,7 +429,7 @@ impl ProgramInner {
 
     /// Back to the host's name only.
     pub fn clear_question(&self) {
-        self.lower_third.set_property("text", lower_third_markup(&self.settings.host_line, None, None));
+        self.lower_third.clear_question();
     }
 
     /// Ends the program: EOS once, then waits up to `deadline` for every output to finalize. Outputs that do not
@@ -588,30 +586,4 @@ fn video_caps(s: &ProgramSettings, format: Option<&str>) -> gst::Caps {
 
 fn audio_caps() -> gst::Caps {
     gst::Caps::builder("audio/x-raw").field("rate", 48_000i32).field("channels", 2i32).build()
-}
-
-/// Pango markup for the lower third; every piece of user text is escaped.
-pub fn lower_third_markup(host_line: &str, headline: Option<&str>, asker: Option<&str>) -> String {
-    let esc = |s: &str| gst::glib::markup_escape_text(s).to_string();
-    match headline {
-        None => format!("<b>{}</b>", esc(host_line)),
-        Some(q) => {
-            let who = asker.map(|a| format!("Frage von {}: ", esc(a))).unwrap_or_else(|| "Frage: ".into());
-            format!("<b>{who}</b>{}\n<small>{}</small>", esc(q), esc(host_line))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lower_third_text_escapes_markup_from_citizens() {
-        let m = lower_third_markup("Anna <Bürgermeisterin>", Some("<script>alert(1)</script> & Co?"), Some("Ben & Jo"));
-        assert!(m.contains("&lt;script&gt;"), "{m}");
-        assert!(m.contains("Ben &amp; Jo"), "{m}");
-        assert!(m.contains("Anna &lt;Bürgermeisterin&gt;"), "{m}");
-        assert!(!m.contains("<script>"));
-    }
 }

@@ -1,6 +1,7 @@
 //! Media: the only module that uses GStreamer.
 //!
-//! - [`mixer`]: the live program — sources → compositor + audiomixer → lower third → one encode → outputs.
+//! - [`mixer`]: the live program — sources → compositor + audiomixer → one encode → outputs.
+//! - [`graphics`]: the lower third (host bar with the logo, question panel), rendered once per change.
 //! - [`sources`]: one builder per input kind; [`outputs`]: one builder per output kind.
 //! - [`post`]: after the session — HLS ladder, MP4 download and thumbnail, decoded once.
 //! - [`samples`]: speech-like sample clips (espeak-ng) for demos and tests.
@@ -10,6 +11,7 @@
 //! [`mixer::ProgramEvent`]s out); it never sees a GStreamer type.
 
 pub mod elements;
+pub mod graphics;
 pub mod layout;
 pub mod mixer;
 pub mod names;

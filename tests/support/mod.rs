@@ -31,6 +31,7 @@ pub fn small_program_settings() -> citizenhour::media::mixer::ProgramSettings {
         fragment: std::time::Duration::from_secs(1),
         layout: citizenhour::media::layout::Layouts::builtin().get("side-by-side").unwrap().clone(),
         host_line: "Anna Beispiel · Bürgermeisterin".into(),
+        logo: None,
     }
 }
 

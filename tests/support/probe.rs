@@ -151,3 +151,15 @@ pub fn max_volume_db(file: &Path, from: f64, dur: f64) -> f64 {
         .and_then(|v| v.trim().trim_end_matches("dB").trim().parse().ok())
         .unwrap_or(-91.0)
 }
+
+/// The darkest luma (0–255) in a rectangle of the frame at `at` seconds.
+pub fn pixel_area_min_luma(file: &Path, at: f64, x: u32, y: u32, w: u32, h: u32) -> u8 {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-ss", &format!("{at:.3}"), "-i"])
+        .arg(file)
+        .args(["-frames:v", "1", "-vf", &format!("crop={w}:{h}:{x}:{y},format=gray"), "-f", "rawvideo", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert_eq!(out.stdout.len(), (w * h) as usize, "no frame at {at} s: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout.iter().copied().min().unwrap_or(255)
+}
