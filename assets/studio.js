@@ -132,6 +132,8 @@
   var events = new EventSource(api + "/events");
   events.addEventListener("live", function (m) {
     var e = JSON.parse(m.data);
+    if (e.type === "source_stalled") { log("Kein Bild von " + e.source + " – Platzhalter auf Sendung / no picture from " + e.source + ", slate on air"); return; }
+    if (e.type === "source_resumed") { log("Bild von " + e.source + " ist zurück / picture from " + e.source + " is back"); return; }
     log(e.type + (e.source ? " " + e.source : "") + (e.url ? " " + e.url : "") + (e.message ? ": " + e.message : ""));
     refresh();
   });

@@ -77,6 +77,7 @@ fn main() {
             layout: Layouts::builtin().get("side-by-side").unwrap().clone(),
             host_line: "Dr. Anna Beispiel · Bürgermeisterin".into(),
             logo: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png")),
+            stall_timeout: Duration::from_secs(2),
         },
         &[
             SourceSpec::File { id: "host".into(), path: clips[0].clone() },

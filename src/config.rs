@@ -94,6 +94,8 @@ pub struct MediaConfig {
     pub audio_bitrate: u32,
     /// Fragment length of the crash-safe recording, in milliseconds.
     pub fragment_ms: u64,
+    /// A source that sends no video for this long is replaced by the slate until it sends again.
+    pub stall_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -137,6 +139,7 @@ impl Default for Config {
                 video_bitrate_kbit: 2500,
                 audio_bitrate: 128_000,
                 fragment_ms: 1000,
+                stall_timeout_ms: 2000,
             },
             publish: PublishConfig { ladder_file: String::new(), segment_seconds: 4 },
             youtube: YoutubeConfig { rtmp_url: String::new(), stream_key: None },
@@ -179,6 +182,9 @@ impl Config {
         }
         if !(1..=60).contains(&m.fps) {
             return Err(ConfigError::Invalid(format!("media.fps must be 1–60, got {}", m.fps)));
+        }
+        if !(300..=60_000).contains(&m.stall_timeout_ms) {
+            return Err(ConfigError::Invalid("media.stall_timeout_ms must be 300–60000".into()));
         }
         if !(100..=10_000).contains(&m.fragment_ms) {
             return Err(ConfigError::Invalid("media.fragment_ms must be 100–10000".into()));

@@ -13,6 +13,10 @@ use support::probe;
 const SLATE: [u8; 3] = [0x1d, 0x35, 0x57];
 
 fn push(port: u16, passphrase: &str, seconds: u32) -> bool {
+    spawn_push(port, passphrase, seconds).wait().expect("ffmpeg runs").success()
+}
+
+fn spawn_push(port: u16, passphrase: &str, seconds: u32) -> std::process::Child {
     Command::new("ffmpeg")
         .args(["-v", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=30"])
         .args(["-f", "lavfi", "-i", "sine=frequency=1000", "-t", &seconds.to_string()])
@@ -33,9 +37,8 @@ fn push(port: u16, passphrase: &str, seconds: u32) -> bool {
         .arg(format!(
             "srt://127.0.0.1:{port}?mode=caller&latency=200000&pkt_size=1316&passphrase={passphrase}&pbkeylen=16"
         ))
-        .status()
+        .spawn()
         .expect("ffmpeg runs")
-        .success()
 }
 
 #[test]
@@ -96,4 +99,58 @@ fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_sta
     let a = probe::packets(&rec, "a:0").unwrap();
     assert!((v.end - a.end).abs() <= 0.040, "A/V apart by {:.3} s at the end", v.end - a.end);
     assert!(probe::max_volume_db(&rec, during_second - 1.0, 1.0) > -30.0, "the caller's tone is in the program");
+}
+
+#[test]
+fn a_caller_that_stalls_is_replaced_by_the_slate_and_comes_back_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::services::free_port();
+    let rec = dir.path().join("program.mp4");
+    let program = ProgramHandle::start(
+        support::small_program_settings(),
+        &[
+            SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 },
+            SourceSpec::Srt {
+                id: "obs".into(),
+                listen: format!("127.0.0.1:{port}"),
+                passphrase: "correct-horse-battery".into(),
+                latency_ms: 200,
+            },
+        ],
+        &[OutputSpec::Recording { path: rec.clone() }],
+    )
+    .unwrap();
+    let mut events = program.take_events().unwrap();
+    let t0 = Instant::now();
+    let mut caller = spawn_push(port, "correct-horse-battery", 11);
+    let pid = caller.id();
+    // The caller freezes (SIGSTOP: no packets, connection kept) for 3.5 s, then goes on.
+    std::thread::sleep(Duration::from_secs(4));
+    let stop_at = t0.elapsed().as_secs_f64();
+    assert!(Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(Command::new("kill").args(["-CONT", &pid.to_string()]).status().unwrap().success());
+    let resume_at = t0.elapsed().as_secs_f64();
+    assert!(caller.wait().unwrap().success(), "the caller finishes normally");
+    let report = program.end(Duration::from_secs(20)).unwrap();
+
+    let seen: Vec<ProgramEvent> = std::iter::from_fn(|| events.try_recv().ok()).collect();
+    let stalled = seen.iter().position(|e| matches!(e, ProgramEvent::SourceStalled { source } if source == "obs"));
+    let resumed = seen.iter().position(|e| matches!(e, ProgramEvent::SourceResumed { source } if source == "obs"));
+    assert!(stalled.is_some() && resumed > stalled, "stall and resume reported in order: {seen:?}");
+    // The program kept its frame rate; the frozen caller's slot showed the slate, then the caller again.
+    let len = report.duration.as_secs_f64();
+    let frames = probe::decoded_video_frames(&rec) as f64;
+    assert!((frames - len * 30.0).abs() <= 0.05 * len * 30.0, "{frames} frames in {len:.2} s");
+    assert!(probe::max_pts_gap(&rec, "v:0") < 0.1, "a hole in the program");
+    assert!(
+        !seen.iter().any(|e| matches!(e, ProgramEvent::SourceStalled { source } if source == "host")),
+        "the healthy host never stalled: {seen:?}"
+    );
+    let p = probe::pixel(&rec, stop_at - 1.0, 240, 67);
+    assert!(!probe::close(p, SLATE, 30), "caller on air before the freeze: {p:?}");
+    let p = probe::pixel(&rec, stop_at + 3.0, 240, 67);
+    assert!(probe::close(p, SLATE, 30), "slate in the frozen caller's slot: {p:?}");
+    let p = probe::pixel(&rec, resume_at + 2.5, 240, 67);
+    assert!(!probe::close(p, SLATE, 30), "caller back on air after the freeze: {p:?}");
 }

@@ -49,16 +49,47 @@ pub enum LiveError {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     Started,
-    SourceJoined { source: String },
-    SourceLeft { source: String },
-    SourceFailed { source: String, message: String },
-    OutputFailed { output: String, message: String, destination_fault: bool },
-    QuestionOnAir { question_id: i64, at_ms: i64, headline: String },
+    SourceJoined {
+        source: String,
+    },
+    SourceLeft {
+        source: String,
+    },
+    SourceFailed {
+        source: String,
+        message: String,
+    },
+    /// The source sent no picture for the stall timeout; its slot shows the slate until it is back.
+    SourceStalled {
+        source: String,
+    },
+    SourceResumed {
+        source: String,
+    },
+    OutputFailed {
+        output: String,
+        message: String,
+        destination_fault: bool,
+    },
+    QuestionOnAir {
+        question_id: i64,
+        at_ms: i64,
+        headline: String,
+    },
     QuestionCleared,
-    LayoutChanged { layout: String },
-    Ended { duration_ms: i64, recording: String },
-    Published { url: String },
-    PublishFailed { message: String },
+    LayoutChanged {
+        layout: String,
+    },
+    Ended {
+        duration_ms: i64,
+        recording: String,
+    },
+    Published {
+        url: String,
+    },
+    PublishFailed {
+        message: String,
+    },
 }
 
 pub struct LiveSession {
@@ -213,6 +244,8 @@ impl LiveSessions {
                     ProgramEvent::SourceJoined { source } => LiveEvent::SourceJoined { source },
                     ProgramEvent::SourceLeft { source } => LiveEvent::SourceLeft { source },
                     ProgramEvent::SourceFailed { source, message } => LiveEvent::SourceFailed { source, message },
+                    ProgramEvent::SourceStalled { source } => LiveEvent::SourceStalled { source },
+                    ProgramEvent::SourceResumed { source } => LiveEvent::SourceResumed { source },
                     ProgramEvent::OutputFailed { output, message, destination_fault } => {
                         LiveEvent::OutputFailed { output, message, destination_fault }
                     }

@@ -112,6 +112,23 @@ fn bridge_logs_to_tracing() {
     });
 }
 
+/// Makes a live `imagefreeze` report no upper latency bound. It reports one frame, which caps the whole
+/// program's maximum latency at 33 ms: as soon as a source with more latency joins (SRT, WebRTC), the latency
+/// cannot be configured and mixers start dropping that source's frames. Repeating a frozen image tolerates any
+/// delay, so "unbounded" is the truth.
+pub(crate) fn unbounded_max_latency(element: &gst::Element) {
+    let pad = element.static_pad("src").expect("imagefreeze has a src pad");
+    pad.add_probe(gst::PadProbeType::QUERY_UPSTREAM | gst::PadProbeType::PULL, |_, info| {
+        if let Some(q) = info.query_mut()
+            && let gst::QueryViewMut::Latency(l) = q.view_mut()
+        {
+            let (live, min, _) = l.result();
+            l.set(live, min, gst::ClockTime::NONE);
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
 /// Fails with the first element of `list` that no installed plugin provides.
 pub fn check_elements(list: &[(&'static str, &'static str)]) -> Result<(), MediaError> {
     for &(element, package) in list {

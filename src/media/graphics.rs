@@ -138,6 +138,7 @@ impl Layer {
         let freeze = make(PROGRAM, "imagefreeze", &Name::program(&format!("{part}-live")))?;
         freeze.set_property("is-live", true);
         freeze.set_property("allow-replace", true);
+        super::elements::unbounded_max_latency(&freeze);
         let filter = make(PROGRAM, "capsfilter", &Name::program(&format!("{part}-caps")))?;
         filter.set_property("caps", &caps);
         pipeline.add_many([appsrc.upcast_ref(), &freeze, &filter]).map_err(|e| be(&e))?;

@@ -42,6 +42,8 @@ pub struct ProgramSettings {
     pub host_line: String,
     /// The town's logo (PNG/JPEG) at the left of the host bar; left out with a warning if unreadable.
     pub logo: Option<std::path::PathBuf>,
+    /// A source without video for this long leaves the screen (slate in its slot) until it sends again.
+    pub stall_timeout: Duration,
 }
 
 impl ProgramSettings {
@@ -57,6 +59,7 @@ impl ProgramSettings {
             layout,
             host_line,
             logo: None,
+            stall_timeout: Duration::from_millis(m.stall_timeout_ms),
         }
     }
 }
@@ -74,6 +77,13 @@ pub enum ProgramEvent {
     SourceFailed {
         source: String,
         message: String,
+    },
+    /// A source sent no video for the stall timeout: its slot shows the slate until it resumes.
+    SourceStalled {
+        source: String,
+    },
+    SourceResumed {
+        source: String,
     },
     /// An output failed; `destination_fault` when the far end (e.g. the RTMP server) is to blame.
     OutputFailed {
@@ -163,6 +173,7 @@ impl ProgramHandle {
         let slate_caps = capsfilter(&Name::program("slate-caps"), video_caps(s, Some("I420")))?;
         let slate_live = make(PIPELINE, "imagefreeze", &Name::program("slate-live"))?;
         slate_live.set_property("is-live", true);
+        super::elements::unbounded_max_latency(&slate_live);
         let compositor = make(PIPELINE, "compositor", &Name::program("compositor"))?;
         compositor.set_property_from_str("background", "black");
         // Extra latency lets non-live file sources and, later, network sources arrive in time.
@@ -415,6 +426,31 @@ impl ProgramInner {
         }
     }
 
+    /// The stall watchdog (run by the bus thread every ≤ 100 ms).
+    fn watch_sources(&self) {
+        if self.cut_at.load(Ordering::Relaxed) != u64::MAX {
+            return;
+        }
+        let changes: Vec<_> = {
+            let list = self.sources.lock().unwrap();
+            list.iter()
+                .filter_map(|s| sources::watch(s, self.settings.stall_timeout).map(|c| (s.id.clone(), c)))
+                .collect()
+        };
+        for (source, change) in changes {
+            match change {
+                sources::Stall::Stalled => {
+                    tracing::warn!(source = %source, "no video for {:?}: showing the slate", self.settings.stall_timeout);
+                    let _ = self.events_tx.send(ProgramEvent::SourceStalled { source });
+                }
+                sources::Stall::Resumed => {
+                    tracing::info!(source = %source, "video is back");
+                    let _ = self.events_tx.send(ProgramEvent::SourceResumed { source });
+                }
+            }
+        }
+    }
+
     /// Ids of the sources in the program, in layout order.
     pub fn source_ids(&self) -> Vec<String> {
         self.sources.lock().unwrap().iter().map(|s| s.id.clone()).collect()
@@ -509,6 +545,9 @@ fn watch_bus(
 ) {
     use gst::MessageView;
     while !stop.load(Ordering::SeqCst) {
+        if let Some(p) = program.upgrade() {
+            p.watch_sources();
+        }
         let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else { continue };
         match msg.view() {
             MessageView::Eos(_) => {
@@ -557,7 +596,7 @@ fn watch_bus(
 /// Places every source's compositor pad by the layout: slot i for the i-th source, hidden beyond the last slot.
 fn apply_layout(layout: &Layout, sources: &[BuiltSource], width: u32, height: u32) {
     for (i, s) in sources.iter().enumerate() {
-        sources::place(&s.bin, &s.video_pad, layout.rect(i, width, height), 1 + i as u32);
+        sources::place(s, layout.rect(i, width, height), 1 + i as u32);
     }
 }
 

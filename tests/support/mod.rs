@@ -32,6 +32,7 @@ pub fn small_program_settings() -> citizenhour::media::mixer::ProgramSettings {
         layout: citizenhour::media::layout::Layouts::builtin().get("side-by-side").unwrap().clone(),
         host_line: "Anna Beispiel · Bürgermeisterin".into(),
         logo: None,
+        stall_timeout: std::time::Duration::from_secs(2),
     }
 }
 

@@ -11,6 +11,9 @@ pub use whip::IceSettings;
 use super::MediaError;
 use super::layout::Rect;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 /// What to put into the program.
 #[derive(Debug, Clone)]
@@ -78,6 +81,93 @@ pub(crate) struct BuiltSource {
     pub bin: gst::Bin,
     pub video_pad: gst::Pad,
     pub audio_pad: gst::Pad,
+    pub liveness: Arc<Liveness>,
+}
+
+impl BuiltSource {
+    pub(crate) fn new(
+        id: &str,
+        spec: Option<SourceSpec>,
+        bin: gst::Bin,
+        video_pad: gst::Pad,
+        audio_pad: gst::Pad,
+    ) -> BuiltSource {
+        use gst::prelude::*;
+        let liveness = Arc::new(Liveness::default());
+        let seen = liveness.clone();
+        video_pad.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST, move |_, _| {
+            seen.saw_video();
+            gst::PadProbeReturn::Ok
+        });
+        BuiltSource { id: id.to_owned(), spec, bin, video_pad, audio_pad, liveness }
+    }
+}
+
+/// When a source last delivered a video frame, and whether the watchdog has taken it off screen.
+#[derive(Debug)]
+pub(crate) struct Liveness {
+    /// Milliseconds on [`monotonic_ms`] of the last video buffer (the join time until the first one).
+    last_video_ms: AtomicU64,
+    stalled: AtomicBool,
+    /// Whether the layout gives it a slot.
+    placed: AtomicBool,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness {
+            last_video_ms: AtomicU64::new(monotonic_ms()),
+            stalled: AtomicBool::new(false),
+            placed: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Liveness {
+    fn saw_video(&self) {
+        self.last_video_ms.store(monotonic_ms(), Ordering::Relaxed);
+    }
+
+    /// Milliseconds since the last video frame.
+    pub(crate) fn silent_for(&self) -> Duration {
+        Duration::from_millis(monotonic_ms().saturating_sub(self.last_video_ms.load(Ordering::Relaxed)))
+    }
+
+    pub(crate) fn is_stalled(&self) -> bool {
+        self.stalled.load(Ordering::SeqCst)
+    }
+}
+
+/// Milliseconds since the first call (a process-wide monotonic clock for the watchdog).
+fn monotonic_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64
+}
+
+/// A source's stall state changed (see [`watch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stall {
+    Stalled,
+    Resumed,
+}
+
+/// The watchdog's check of one source: a source that sent no video for `timeout` leaves the screen (its slot
+/// shows the slate; its audio pad is silent anyway without data) until frames arrive again.
+pub(crate) fn watch(source: &BuiltSource, timeout: Duration) -> Option<Stall> {
+    use gst::prelude::*;
+    let l = &source.liveness;
+    let silent = l.silent_for() > timeout;
+    if silent && !l.stalled.swap(true, Ordering::SeqCst) {
+        source.video_pad.set_property("alpha", 0.0f64);
+        return Some(Stall::Stalled);
+    }
+    if !silent && l.stalled.swap(false, Ordering::SeqCst) {
+        if l.placed.load(Ordering::SeqCst) {
+            source.video_pad.set_property("alpha", 1.0f64);
+        }
+        return Some(Stall::Resumed);
+    }
+    None
 }
 
 pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
@@ -88,7 +178,7 @@ pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<BuiltS
             srt::build(id, listen, passphrase, *latency_ms, inputs)?
         }
     };
-    Ok(BuiltSource { id: spec.id().to_owned(), spec: Some(spec.clone()), bin, video_pad, audio_pad })
+    Ok(BuiltSource::new(spec.id(), Some(spec.clone()), bin, video_pad, audio_pad))
 }
 
 /// What a builder returns: the source's bin and the mixer pads it feeds.
@@ -123,9 +213,13 @@ pub(crate) fn slot_caps(width: i32, height: i32) -> gst::Caps {
     }
 }
 
-/// Places a compositor pad at `rect` (or hides it when the layout has no slot for it).
-pub(crate) fn place(bin: &gst::Bin, pad: &gst::Pad, rect: Option<Rect>, zorder: u32) {
+/// Places a source's compositor pad at `rect` (or hides it when the layout has no slot for it). A stalled
+/// source stays hidden until it resumes.
+pub(crate) fn place(source: &BuiltSource, rect: Option<Rect>, zorder: u32) {
     use gst::prelude::*;
+    let (bin, pad) = (&source.bin, &source.video_pad);
+    source.liveness.placed.store(rect.is_some(), Ordering::SeqCst);
+    let visible = if source.liveness.is_stalled() { 0.0f64 } else { 1.0 };
     if let (Some(r), Some(filter)) = (rect, bin.by_name(SIZE_FILTER)) {
         // Renegotiates the source's scaler to the new slot size (live, at the next frame).
         filter.set_property("caps", slot_caps(r.width, r.height));
@@ -136,7 +230,7 @@ pub(crate) fn place(bin: &gst::Bin, pad: &gst::Pad, rect: Option<Rect>, zorder: 
             pad.set_property("ypos", r.y);
             pad.set_property("width", r.width);
             pad.set_property("height", r.height);
-            pad.set_property("alpha", 1.0f64);
+            pad.set_property("alpha", visible);
         }
         None => pad.set_property("alpha", 0.0f64),
     }

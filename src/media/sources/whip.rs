@@ -192,7 +192,7 @@ pub(crate) fn build(
     let local = webrtc.property::<Option<gst_webrtc::WebRTCSessionDescription>>("local-description");
     let Some(local) = local else { return Err(fail("no local description")) };
     let text = local.sdp().as_text().map_err(|e| bad(e.to_string()))?;
-    Ok((BuiltSource { id: id.to_owned(), spec: None, bin, video_pad: vpad, audio_pad: apad }, text))
+    Ok((BuiltSource::new(id, None, bin, vpad, apad), text))
 }
 
 #[cfg(test)]
