@@ -132,6 +132,12 @@
   var events = new EventSource(api + "/events");
   events.addEventListener("live", function (m) {
     var e = JSON.parse(m.data);
+    if (e.type === "loudness") {
+      $("loudness").textContent = (e.shortterm_lufs === null ? "Stille / silence" : e.shortterm_lufs.toFixed(1) + " LUFS") +
+        " · Sendung / program " + (e.integrated_lufs === null ? "–" : e.integrated_lufs.toFixed(1) + " LUFS") +
+        " · Anpassung / gain " + (e.gain_db > 0 ? "+" : "") + e.gain_db.toFixed(1) + " dB";
+      return;
+    }
     if (e.type === "source_stalled") { log("Kein Bild von " + e.source + " – Platzhalter auf Sendung / no picture from " + e.source + ", slate on air"); return; }
     if (e.type === "source_resumed") { log("Bild von " + e.source + " ist zurück / picture from " + e.source + " is back"); return; }
     log(e.type + (e.source ? " " + e.source : "") + (e.url ? " " + e.url : "") + (e.message ? ": " + e.message : ""));

@@ -78,6 +78,7 @@ fn main() {
             host_line: "Dr. Anna Beispiel · Bürgermeisterin".into(),
             logo: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png")),
             stall_timeout: Duration::from_secs(2),
+            loudness_target_lufs: Some(-16.0),
         },
         &[
             SourceSpec::File { id: "host".into(), path: clips[0].clone() },

@@ -96,6 +96,8 @@ pub struct MediaConfig {
     pub fragment_ms: u64,
     /// A source that sends no video for this long is replaced by the slate until it sends again.
     pub stall_timeout_ms: u64,
+    /// Program loudness target in LUFS (EBU R 128 measurement); absent: measure only, no gain control.
+    pub loudness_target_lufs: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -140,6 +142,7 @@ impl Default for Config {
                 audio_bitrate: 128_000,
                 fragment_ms: 1000,
                 stall_timeout_ms: 2000,
+                loudness_target_lufs: Some(-16.0),
             },
             publish: PublishConfig { ladder_file: String::new(), segment_seconds: 4 },
             youtube: YoutubeConfig { rtmp_url: String::new(), stream_key: None },
@@ -182,6 +185,11 @@ impl Config {
         }
         if !(1..=60).contains(&m.fps) {
             return Err(ConfigError::Invalid(format!("media.fps must be 1–60, got {}", m.fps)));
+        }
+        if let Some(t) = m.loudness_target_lufs
+            && !(-31.0..=-10.0).contains(&t)
+        {
+            return Err(ConfigError::Invalid("media.loudness_target_lufs must be between -31 and -10".into()));
         }
         if !(300..=60_000).contains(&m.stall_timeout_ms) {
             return Err(ConfigError::Invalid("media.stall_timeout_ms must be 300–60000".into()));

@@ -238,3 +238,37 @@ fn the_lower_third_shows_the_host_bar_with_the_logo_and_the_question_panel_only_
     );
     assert!(text_area < 80, "darkest luma in the question panel {text_area}");
 }
+
+#[test]
+fn a_too_loud_source_is_brought_to_the_loudness_target_and_the_loudness_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("program.mp4");
+    let mut s = settings();
+    // The test tone is about −14.7 LUFS on its own; the target is 11 LU below it.
+    s.loudness_target_lufs = Some(-26.0);
+    let program = ProgramHandle::start(
+        s,
+        &[SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 }],
+        &[OutputSpec::Recording { path: rec.clone() }],
+    )
+    .unwrap();
+    let mut events = program.take_events().unwrap();
+    std::thread::sleep(Duration::from_secs(11));
+    program.end(Duration::from_secs(20)).unwrap();
+
+    let reports: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            ProgramEvent::Loudness(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert!(reports.len() >= 8, "about one loudness report per second: {}", reports.len());
+    let last = reports.last().unwrap();
+    assert!((last.gain_db + 11.3).abs() < 2.0, "the control cut the tone: {last:?}");
+    assert!((last.shortterm_lufs + 26.0).abs() < 1.5, "reported short-term loudness at the target: {last:?}");
+    // Judged from the recording: the first second is the tone as it came, the last four are at the target.
+    let start = probe::loudness_lufs(&rec, 0.3, 0.6);
+    assert!(start > -19.0, "before the control acted: {start:.1} LUFS");
+    let settled = probe::loudness_lufs(&rec, 6.5, 4.0);
+    assert!((settled + 26.0).abs() <= 1.5, "settled program loudness {settled:.1} LUFS, target −26");
+}

@@ -149,8 +149,9 @@ fn a_caller_that_stalls_is_replaced_by_the_slate_and_comes_back_by_itself() {
     );
     let p = probe::pixel(&rec, stop_at - 1.0, 240, 67);
     assert!(!probe::close(p, SLATE, 30), "caller on air before the freeze: {p:?}");
-    let p = probe::pixel(&rec, stop_at + 3.0, 240, 67);
-    assert!(probe::close(p, SLATE, 30), "slate in the frozen caller's slot: {p:?}");
+    // The slot turns to the slate within the freeze (where exactly depends on the program's latency).
+    let during: Vec<_> = [1.5, 2.0, 2.5, 3.0, 3.5].iter().map(|d| probe::pixel(&rec, stop_at + d, 240, 67)).collect();
+    assert!(during.iter().any(|&p| probe::close(p, SLATE, 30)), "no slate in the frozen caller's slot: {during:?}");
     let p = probe::pixel(&rec, resume_at + 2.5, 240, 67);
     assert!(!probe::close(p, SLATE, 30), "caller back on air after the freeze: {p:?}");
 }

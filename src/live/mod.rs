@@ -66,6 +66,12 @@ pub enum LiveEvent {
     SourceResumed {
         source: String,
     },
+    /// Once per second: the program's loudness as sent (LUFS, `None` while silent) and the control's gain (dB).
+    Loudness {
+        shortterm_lufs: Option<f64>,
+        integrated_lufs: Option<f64>,
+        gain_db: f64,
+    },
     OutputFailed {
         output: String,
         message: String,
@@ -246,6 +252,14 @@ impl LiveSessions {
                     ProgramEvent::SourceFailed { source, message } => LiveEvent::SourceFailed { source, message },
                     ProgramEvent::SourceStalled { source } => LiveEvent::SourceStalled { source },
                     ProgramEvent::SourceResumed { source } => LiveEvent::SourceResumed { source },
+                    ProgramEvent::Loudness(r) => {
+                        let tenth = |v: f64| v.is_finite().then(|| (v * 10.0).round() / 10.0);
+                        LiveEvent::Loudness {
+                            shortterm_lufs: tenth(r.shortterm_lufs),
+                            integrated_lufs: tenth(r.integrated_lufs),
+                            gain_db: tenth(r.gain_db).unwrap_or(0.0),
+                        }
+                    }
                     ProgramEvent::OutputFailed { output, message, destination_fault } => {
                         LiveEvent::OutputFailed { output, message, destination_fault }
                     }

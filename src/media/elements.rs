@@ -70,6 +70,8 @@ pub const REQUIRED_ELEMENTS: &[(&str, &str)] = &[
     ("tsdemux", "gstreamer1.0-plugins-bad"),
     ("isofmp4mux", "gst-plugin-fmp4 (linked statically)"),
     ("hlssink3", "gst-plugin-hlssink3 (linked statically)"),
+    ("ebur128level", "gst-plugin-audiofx (linked statically)"),
+    ("volume", "gstreamer1.0-plugins-base"),
 ];
 
 static INIT: OnceLock<Result<(), String>> = OnceLock::new();
@@ -81,6 +83,7 @@ pub fn init() -> Result<(), MediaError> {
         bridge_logs_to_tracing();
         gstfmp4::plugin_register_static().map_err(|e| e.to_string())?;
         gsthlssink3::plugin_register_static().map_err(|e| e.to_string())?;
+        gstrsaudiofx::plugin_register_static().map_err(|e| e.to_string())?;
         Ok(())
     })
     .clone()

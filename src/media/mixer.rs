@@ -17,6 +17,7 @@
 
 use super::graphics::LowerThird;
 use super::layout::Layout;
+use super::loudness::{LoudnessControl, LoudnessReport};
 use super::names::{Name, Role};
 use super::outputs::{self, OutputBranch, OutputSpec, Tees};
 use super::sources::{self, BuiltSource, MixerInputs, SourceSpec};
@@ -44,6 +45,8 @@ pub struct ProgramSettings {
     pub logo: Option<std::path::PathBuf>,
     /// A source without video for this long leaves the screen (slate in its slot) until it sends again.
     pub stall_timeout: Duration,
+    /// Keep the program's loudness near this (LUFS, EBU R 128); `None`: measure and report only.
+    pub loudness_target_lufs: Option<f64>,
 }
 
 impl ProgramSettings {
@@ -60,6 +63,7 @@ impl ProgramSettings {
             host_line,
             logo: None,
             stall_timeout: Duration::from_millis(m.stall_timeout_ms),
+            loudness_target_lufs: m.loudness_target_lufs,
         }
     }
 }
@@ -85,6 +89,8 @@ pub enum ProgramEvent {
     SourceResumed {
         source: String,
     },
+    /// Once per second: the program's loudness as sent and the control's gain.
+    Loudness(LoudnessReport),
     /// An output failed; `destination_fault` when the far end (e.g. the RTMP server) is to blame.
     OutputFailed {
         output: String,
@@ -134,6 +140,9 @@ pub struct ProgramInner {
     sources: std::sync::Mutex<Vec<BuiltSource>>,
     layout: std::sync::Mutex<Layout>,
     lower_third: LowerThird,
+    /// The loudness control's gain element and state (`None`: measure only).
+    gain: gst::Element,
+    loudness: std::sync::Mutex<Option<LoudnessControl>>,
     compositor: gst::Element,
     audiomixer: gst::Element,
     settings: ProgramSettings,
@@ -148,6 +157,8 @@ pub struct ProgramInner {
 }
 
 const PIPELINE: &str = "program";
+const LOUDNESS_IN: &str = "loudness-in";
+const LOUDNESS_OUT: &str = "loudness-out";
 
 /// Application message a source posts when it ended and wants to be rebuilt (e.g. an SRT listener after
 /// its caller left); the bus thread does it.
@@ -201,6 +212,14 @@ impl ProgramHandle {
         amixer.set_property("latency", 200_000_000u64);
         amixer.set_property("min-upstream-latency", 300_000_000u64);
         let acaps = capsfilter(&Name::program("audio-caps"), audio_caps())?;
+        // Loudness: measured before the gain (the control's input) and after it (what is sent).
+        let loud_in = make(PIPELINE, "ebur128level", &Name::program(LOUDNESS_IN))?;
+        loud_in.set_property_from_str("mode", "momentary+short-term");
+        loud_in.set_property("interval", 100_000_000u64);
+        let gain = make(PIPELINE, "volume", &Name::program("loudness-gain"))?;
+        let loud_out = make(PIPELINE, "ebur128level", &Name::program(LOUDNESS_OUT))?;
+        loud_out.set_property_from_str("mode", "momentary+short-term+global");
+        loud_out.set_property("interval", 1_000_000_000u64);
         let aconv = make(PIPELINE, "audioconvert", &Name::program("audio-convert"))?;
         let aenc = make(PIPELINE, "voaacenc", &Name::program("audio-encoder"))?;
         aenc.set_property("bitrate", s.audio_bitrate as i32);
@@ -221,6 +240,9 @@ impl ProgramHandle {
                 &silence,
                 &amixer,
                 &acaps,
+                &loud_in,
+                &gain,
+                &loud_out,
                 &aconv,
                 &aenc,
                 &aparse,
@@ -233,7 +255,8 @@ impl ProgramHandle {
         slate_live.static_pad("src").unwrap().link(&slate_pad).map_err(|e| be(format!("{e:?}")))?;
         gst::Element::link_many([&compositor, &vcaps, &venc, &vparse, &vtee]).map_err(be)?;
         silence.link(&amixer).map_err(be)?;
-        gst::Element::link_many([&amixer, &acaps, &aconv, &aenc, &aparse, &atee]).map_err(be)?;
+        gst::Element::link_many([&amixer, &acaps, &loud_in, &gain, &loud_out, &aconv, &aenc, &aparse, &atee])
+            .map_err(be)?;
         let lower_third =
             LowerThird::build(&pipeline, &compositor, s.width, s.height, s.fps, &s.host_line, s.logo.as_deref())?;
 
@@ -282,6 +305,8 @@ impl ProgramHandle {
             layout,
             pipeline: pipeline.clone(),
             lower_third,
+            gain,
+            loudness: std::sync::Mutex::new(settings.loudness_target_lufs.map(LoudnessControl::new)),
             compositor,
             audiomixer: amixer,
             settings,
@@ -426,6 +451,26 @@ impl ProgramInner {
         }
     }
 
+    /// Loudness measurements: the control's input every 100 ms, the program's report every second.
+    fn on_loudness(&self, from: &str, s: &gst::StructureRef, events: &tokio_mpsc::UnboundedSender<ProgramEvent>) {
+        let shortterm = s.get::<f64>("shortterm-loudness").unwrap_or(f64::NEG_INFINITY);
+        if from == Name::program(LOUDNESS_IN) {
+            let mut control = self.loudness.lock().unwrap();
+            if let Some(c) = control.as_mut() {
+                c.step(shortterm);
+                self.gain.set_property("volume", c.linear());
+            }
+        } else if from == Name::program(LOUDNESS_OUT) {
+            let gain_db = self.loudness.lock().unwrap().as_ref().map(|c| c.gain_db()).unwrap_or(0.0);
+            let integrated_lufs = s.get::<f64>("global-loudness").unwrap_or(f64::NEG_INFINITY);
+            let _ = events.send(ProgramEvent::Loudness(LoudnessReport {
+                shortterm_lufs: shortterm,
+                integrated_lufs,
+                gain_db,
+            }));
+        }
+    }
+
     /// The stall watchdog (run by the bus thread every ≤ 100 ms).
     fn watch_sources(&self) {
         if self.cut_at.load(Ordering::Relaxed) != u64::MAX {
@@ -559,6 +604,12 @@ fn watch_bus(
                     let _ = p.pipeline.recalculate_latency();
                 }
             }
+            MessageView::Element(el) if el.structure().is_some_and(|s| s.name() == "ebur128-level") => {
+                if let (Some(p), Some(s)) = (program.upgrade(), el.structure()) {
+                    let from = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
+                    p.on_loudness(&from, s, &events);
+                }
+            }
             MessageView::Application(app) if app.structure().is_some_and(|s| s.name() == REJOIN_MESSAGE) => {
                 let id = app.structure().and_then(|s| s.get::<String>("source").ok()).unwrap_or_default();
                 if let Some(p) = program.upgrade() {
@@ -624,5 +675,11 @@ fn video_caps(s: &ProgramSettings, format: Option<&str>) -> gst::Caps {
 }
 
 fn audio_caps() -> gst::Caps {
-    gst::Caps::builder("audio/x-raw").field("rate", 48_000i32).field("channels", 2i32).build()
+    // Float until the encoder: the loudness gain never clips inside the chain.
+    gst::Caps::builder("audio/x-raw")
+        .field("format", "F32LE")
+        .field("layout", "interleaved")
+        .field("rate", 48_000i32)
+        .field("channels", 2i32)
+        .build()
 }

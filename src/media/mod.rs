@@ -1,6 +1,7 @@
 //! Media: the only module that uses GStreamer.
 //!
 //! - [`mixer`]: the live program — sources → compositor + audiomixer → one encode → outputs.
+//! - [`loudness`]: EBU R 128 measurement and the program's slow gain control.
 //! - [`graphics`]: the lower third (host bar with the logo, question panel), rendered once per change.
 //! - [`sources`]: one builder per input kind; [`outputs`]: one builder per output kind.
 //! - [`post`]: after the session — HLS ladder, MP4 download and thumbnail, decoded once.
@@ -13,6 +14,7 @@
 pub mod elements;
 pub mod graphics;
 pub mod layout;
+pub mod loudness;
 pub mod mixer;
 pub mod names;
 pub mod outputs;

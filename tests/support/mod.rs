@@ -33,6 +33,7 @@ pub fn small_program_settings() -> citizenhour::media::mixer::ProgramSettings {
         host_line: "Anna Beispiel · Bürgermeisterin".into(),
         logo: None,
         stall_timeout: std::time::Duration::from_secs(2),
+        loudness_target_lufs: Some(-16.0),
     }
 }
 

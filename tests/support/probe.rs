@@ -163,3 +163,19 @@ pub fn pixel_area_min_luma(file: &Path, at: f64, x: u32, y: u32, w: u32, h: u32)
     assert_eq!(out.stdout.len(), (w * h) as usize, "no frame at {at} s: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout.iter().copied().min().unwrap_or(255)
 }
+
+/// Integrated loudness (LUFS, EBU R 128, ffmpeg's `ebur128` filter) of `dur` seconds from `from`.
+pub fn loudness_lufs(file: &Path, from: f64, dur: f64) -> f64 {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostats", "-ss", &format!("{from:.3}"), "-t", &format!("{dur:.3}"), "-i"])
+        .arg(file)
+        .args(["-vn", "-af", "ebur128", "-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    let log = String::from_utf8_lossy(&out.stderr);
+    let summary = log.rsplit("Summary:").next().unwrap_or_default();
+    summary
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("I:").and_then(|v| v.trim().trim_end_matches("LUFS").trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no loudness in ffmpeg's output: {log}"))
+}
