@@ -79,6 +79,7 @@ fn main() {
             logo: Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/logo.png")),
             stall_timeout: Duration::from_secs(2),
             loudness_target_lufs: Some(-16.0),
+            iso_dir: None,
         },
         &[
             SourceSpec::File { id: "host".into(), path: clips[0].clone() },

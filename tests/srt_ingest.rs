@@ -46,8 +46,12 @@ fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_sta
     let dir = tempfile::tempdir().unwrap();
     let port = support::services::free_port();
     let rec = dir.path().join("program.mp4");
+    let iso_dir = dir.path().join("iso");
+    std::fs::create_dir_all(&iso_dir).unwrap();
+    let mut settings = support::small_program_settings();
+    settings.iso_dir = Some(iso_dir.clone());
     let program = ProgramHandle::start(
-        support::small_program_settings(),
+        settings,
         &[
             SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 },
             SourceSpec::Srt {
@@ -99,6 +103,14 @@ fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_sta
     let a = probe::packets(&rec, "a:0").unwrap();
     assert!((v.end - a.end).abs() <= 0.040, "A/V apart by {:.3} s at the end", v.end - a.end);
     assert!(probe::max_volume_db(&rec, during_second - 1.0, 1.0) > -30.0, "the caller's tone is in the program");
+    // Each call's own stream (ISO) is kept as sent: one MPEG-TS per connection, H.264 + AAC, the call's length.
+    assert_eq!(report.iso_recordings.len(), 2, "{:?}", report.iso_recordings);
+    for iso in &report.iso_recordings {
+        assert!(iso.starts_with(&iso_dir) && iso.extension().is_some_and(|e| e == "ts"), "{iso:?}");
+        assert_eq!(probe::codec_names(iso), ["h264", "aac"], "{iso:?}");
+        let v = probe::packets(iso, "v:0").unwrap();
+        assert!((v.duration() - 4.0).abs() < 0.5, "ISO {iso:?} holds {:.2} s of the 4 s call", v.duration());
+    }
 }
 
 #[test]

@@ -82,6 +82,20 @@ async fn chromium_goes_live_through_the_studio_and_its_camera_and_microphone_are
     let loud = probe::max_volume_db(&rec, at - 2.0, 2.0);
     assert!(loud > -30.0, "the browser's microphone is silent in the recording ({loud} dB)");
 
+    // The camera's own stream (ISO) is kept as sent: VP8 + Opus in Matroska, named by its join time.
+    let iso_dir = rec.with_file_name(format!("{}-iso", rec.file_stem().unwrap().to_string_lossy()));
+    let isos: Vec<_> = std::fs::read_dir(&iso_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(isos.len(), 1, "{isos:?}");
+    let iso = &isos[0];
+    let name = iso.file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.starts_with("host-") && name.ends_with("ms.mkv"), "{name}");
+    let mut codecs = probe::codec_names(iso);
+    codecs.sort();
+    assert_eq!(codecs, ["opus", "vp8"], "{iso:?}");
+    let iso_video = probe::packets(iso, "v:0").expect("ISO video");
+    assert!(iso_video.duration() > 3.0 && iso_video.duration() < len + 0.5, "{iso_video:?} vs program {len:.1} s");
+    assert!(probe::decoded_video_frames(iso) as f64 > iso_video.duration() * 10.0, "the ISO video decodes");
+
     // Ending published the recording by itself.
     let mut published = None;
     for _ in 0..240 {

@@ -201,8 +201,13 @@ impl LiveSessions {
         let layout = self.layouts.get(&layout_name).cloned().expect("built-in layout");
         let mut settings = ProgramSettings::from_config(&self.config.media, layout, host_line);
         settings.logo = self.config.town.logo_path();
-        let recording =
-            self.config.recordings_dir().join(format!("{slug}-{}.mp4", chrono::Utc::now().format("%Y%m%dT%H%M%S")));
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+        let recording = self.config.recordings_dir().join(format!("{slug}-{stamp}.mp4"));
+        // Each camera's / OBS's own stream, for editing later.
+        let iso_dir = self.config.recordings_dir().join(format!("{slug}-{stamp}-iso"));
+        std::fs::create_dir_all(&iso_dir)
+            .map_err(|e| LiveError::Internal(format!("cannot create {}: {e}", iso_dir.display())))?;
+        settings.iso_dir = Some(iso_dir);
         let hls_dir = self.live_hls_dir(slug);
         let _ = std::fs::remove_dir_all(&hls_dir);
         let mut outputs = vec![

@@ -47,6 +47,8 @@ pub struct ProgramSettings {
     pub stall_timeout: Duration,
     /// Keep the program's loudness near this (LUFS, EBU R 128); `None`: measure and report only.
     pub loudness_target_lufs: Option<f64>,
+    /// Where network sources (WHIP, SRT) record their own stream for later editing; `None`: not at all.
+    pub iso_dir: Option<std::path::PathBuf>,
 }
 
 impl ProgramSettings {
@@ -64,6 +66,7 @@ impl ProgramSettings {
             logo: None,
             stall_timeout: Duration::from_millis(m.stall_timeout_ms),
             loudness_target_lufs: m.loudness_target_lufs,
+            iso_dir: None,
         }
     }
 }
@@ -113,6 +116,8 @@ pub struct FinishReport {
     pub duration: Duration,
     pub finished_outputs: Vec<String>,
     pub unfinished_outputs: Vec<String>,
+    /// Each network source's own recording (ISO), in the order the sources joined.
+    pub iso_recordings: Vec<std::path::PathBuf>,
 }
 
 enum Terminal {
@@ -154,6 +159,8 @@ pub struct ProgramInner {
     stop_bus: Arc<AtomicBool>,
     /// Running time (ns) from which mixed output is dropped; `u64::MAX` while live.
     cut_at: Arc<AtomicU64>,
+    /// ISO files of sources that already left.
+    iso_done: std::sync::Mutex<Vec<std::path::PathBuf>>,
 }
 
 const PIPELINE: &str = "program";
@@ -290,6 +297,7 @@ impl ProgramHandle {
                     compositor: &compositor,
                     audiomixer: &amixer,
                     offset: Duration::ZERO,
+                    iso_dir: s.iso_dir.as_deref(),
                 },
             )?);
         }
@@ -317,6 +325,7 @@ impl ProgramHandle {
             bus_thread: std::sync::Mutex::new(None),
             stop_bus: stop_bus.clone(),
             cut_at,
+            iso_done: std::sync::Mutex::new(Vec::new()),
         });
         let bus_thread = std::thread::Builder::new()
             .name("program-bus".into())
@@ -369,6 +378,7 @@ impl ProgramInner {
                 compositor: &self.compositor,
                 audiomixer: &self.audiomixer,
                 offset: self.running_time(),
+                iso_dir: self.settings.iso_dir.as_deref(),
             },
         )?;
         let id = built.id.clone();
@@ -392,6 +402,7 @@ impl ProgramInner {
             compositor: &self.compositor,
             audiomixer: &self.audiomixer,
             offset: Duration::ZERO,
+            iso_dir: self.settings.iso_dir.as_deref(),
         };
         let (built, answer) = sources::whip::build(id, offer_sdp, ice, inputs)?;
         {
@@ -414,7 +425,14 @@ impl ProgramInner {
             apply_layout(&self.layout.lock().unwrap(), &list, self.settings.width, self.settings.height);
             removed
         };
-        // Outside the lock: stopping the bin waits for its streaming threads.
+        // Outside the lock: finalize its ISO file, then stop the bin (waits for its streaming threads).
+        if let Some(iso) = &removed.iso {
+            iso.close();
+            if !iso.wait(Duration::from_secs(2)) {
+                tracing::warn!(source = id, "ISO recording {} not finalized in time", iso.path.display());
+            }
+            self.iso_done.lock().unwrap().push(iso.path.clone());
+        }
         let _ = removed.bin.set_state(gst::State::Null);
         self.compositor.release_request_pad(&removed.video_pad);
         self.audiomixer.release_request_pad(&removed.audio_pad);
@@ -522,6 +540,13 @@ impl ProgramInner {
         // The program ends now: mixed output past this point is dropped (mixers run up to their latency ahead,
         // file sources read seconds ahead), and EOS goes straight into every mixer input.
         self.cut_at.store(duration.as_nanos() as u64, Ordering::SeqCst);
+        let mut iso_recordings = self.iso_done.lock().unwrap().clone();
+        for s in self.sources.lock().unwrap().iter() {
+            if let Some(iso) = &s.iso {
+                iso.close();
+                iso_recordings.push(iso.path.clone());
+            }
+        }
         for mixer in [&self.compositor, &self.audiomixer] {
             for pad in mixer.sink_pads() {
                 pad.send_event(gst::event::Eos::new());
@@ -539,10 +564,12 @@ impl ProgramInner {
             std::thread::sleep(Duration::from_millis(20));
         }
         let (finished, unfinished): (Vec<_>, Vec<_>) = self.outputs.iter().partition(|o| o.is_finished());
+        iso_recordings.retain(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0));
         let report = FinishReport {
             duration,
             finished_outputs: finished.iter().map(|o| o.id.clone()).collect(),
             unfinished_outputs: unfinished.iter().map(|o| o.id.clone()).collect(),
+            iso_recordings,
         };
         if !report.unfinished_outputs.is_empty() {
             self.pipeline.debug_to_dot_file(gst::DebugGraphDetails::all(), "program-frozen");

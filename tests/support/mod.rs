@@ -34,6 +34,7 @@ pub fn small_program_settings() -> citizenhour::media::mixer::ProgramSettings {
         logo: None,
         stall_timeout: std::time::Duration::from_secs(2),
         loudness_target_lufs: Some(-16.0),
+        iso_dir: None,
     }
 }
 

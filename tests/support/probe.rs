@@ -179,3 +179,17 @@ pub fn loudness_lufs(file: &Path, from: f64, dur: f64) -> f64 {
         .find_map(|l| l.trim().strip_prefix("I:").and_then(|v| v.trim().trim_end_matches("LUFS").trim().parse().ok()))
         .unwrap_or_else(|| panic!("no loudness in ffmpeg's output: {log}"))
 }
+
+/// Codec names of all streams, in stream order (e.g. `["vp8", "opus"]`).
+pub fn codec_names(file: &Path) -> Vec<String> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "json"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["streams"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["codec_name"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}

@@ -28,7 +28,7 @@ pub(crate) fn build(id: &str, path: &Path, inputs: MixerInputs<'_>) -> Result<Bu
     // A file's timeline starts at 0; shift it to the moment it joins the program.
     decode_into_mixers(&bin, &dec, &vpad, &apad, inputs.offset.as_nanos() as i64);
     bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
-    Ok((bin, vpad, apad))
+    Ok((bin, vpad, apad, None))
 }
 
 /// Links each stream `decodebin` finds: the first video and the first audio to the mixer pads, anything else

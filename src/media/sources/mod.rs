@@ -2,6 +2,7 @@
 //! compositor pad (placed by the layout) and one audiomixer pad.
 
 pub mod file;
+pub(crate) mod iso;
 pub mod srt;
 pub mod test;
 pub mod whip;
@@ -70,6 +71,17 @@ pub(crate) struct MixerInputs<'a> {
     pub audiomixer: &'a gst::Element,
     /// Running time at which the source joins: non-live sources (files) start their timeline there.
     pub offset: std::time::Duration,
+    /// Where network sources record their own stream (ISO); `None`: no ISO recordings.
+    pub iso_dir: Option<&'a std::path::Path>,
+}
+
+impl MixerInputs<'_> {
+    /// The ISO file for a source joining now, if ISO recording is on.
+    pub(crate) fn iso_path(&self, id: &str, extension: &str) -> Option<PathBuf> {
+        use gst::prelude::*;
+        let now = self.pipeline.current_running_time().map(|t| Duration::from_nanos(t.nseconds())).unwrap_or_default();
+        self.iso_dir.map(|d| iso::path_for(d, id, now, extension))
+    }
 }
 
 /// A source in the program: its bin and the mixer pads it feeds.
@@ -82,6 +94,8 @@ pub(crate) struct BuiltSource {
     pub video_pad: gst::Pad,
     pub audio_pad: gst::Pad,
     pub liveness: Arc<Liveness>,
+    /// The source's own stream on disk (network sources, when ISO recording is on).
+    pub iso: Option<iso::IsoRecorder>,
 }
 
 impl BuiltSource {
@@ -91,6 +105,7 @@ impl BuiltSource {
         bin: gst::Bin,
         video_pad: gst::Pad,
         audio_pad: gst::Pad,
+        iso: Option<iso::IsoRecorder>,
     ) -> BuiltSource {
         use gst::prelude::*;
         let liveness = Arc::new(Liveness::default());
@@ -99,7 +114,7 @@ impl BuiltSource {
             seen.saw_video();
             gst::PadProbeReturn::Ok
         });
-        BuiltSource { id: id.to_owned(), spec, bin, video_pad, audio_pad, liveness }
+        BuiltSource { id: id.to_owned(), spec, bin, video_pad, audio_pad, liveness, iso }
     }
 }
 
@@ -171,18 +186,18 @@ pub(crate) fn watch(source: &BuiltSource, timeout: Duration) -> Option<Stall> {
 }
 
 pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
-    let (bin, video_pad, audio_pad) = match spec {
+    let (bin, video_pad, audio_pad, iso) = match spec {
         SourceSpec::File { id, path } => file::build(id, path, inputs)?,
         SourceSpec::Test { id, pattern, tone_hz } => test::build(id, pattern, *tone_hz, inputs)?,
         SourceSpec::Srt { id, listen, passphrase, latency_ms } => {
             srt::build(id, listen, passphrase, *latency_ms, inputs)?
         }
     };
-    Ok(BuiltSource::new(spec.id(), Some(spec.clone()), bin, video_pad, audio_pad))
+    Ok(BuiltSource::new(spec.id(), Some(spec.clone()), bin, video_pad, audio_pad, iso))
 }
 
 /// What a builder returns: the source's bin and the mixer pads it feeds.
-pub(crate) type Built = (gst::Bin, gst::Pad, gst::Pad);
+pub(crate) type Built = (gst::Bin, gst::Pad, gst::Pad, Option<iso::IsoRecorder>);
 
 /// Requests a compositor pad, hidden until the layout places it.
 pub(crate) fn video_pad(inputs: &MixerInputs<'_>) -> Result<gst::Pad, MediaError> {

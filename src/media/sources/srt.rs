@@ -1,14 +1,15 @@
 //! SRT listener source (OBS, ffmpeg, hardware encoders): MPEG-TS over SRT, decoded into the mixers.
 //!
 //! ```text
-//! [source-{id}]  srtsrc(listener, passphrase) ─ decodebin ─ videoconvert ─ videoscale ─ capsfilter(slot) ─ queue ─(ghost video)─► compositor
+//! [source-{id}]  srtsrc(listener, passphrase) ─ tee ─ decodebin ─ videoconvert ─ videoscale ─ capsfilter(slot) ─ queue ─(ghost video)─► compositor
 //!                                                         ─ audioconvert ─ audioresample ─ queue ─(ghost audio)─► audiomixer
+//!                                                    └ [ISO] the MPEG-TS as sent → {id}-{ms}ms.ts (see `iso`)
 //! ```
 //! Until a caller connects the slot shows nothing (the slate behind). When the caller leaves, srtsrc sends EOS;
 //! the source asks the program to rebuild it, so the next connection is taken again.
 
 use super::file::decode_into_mixers;
-use super::{Built, MixerInputs, audio_pad, video_pad};
+use super::{Built, MixerInputs, audio_pad, iso, video_pad};
 use crate::media::mixer::REJOIN_MESSAGE;
 use crate::media::{MediaError, elements::make, names::Name};
 use gst::prelude::*;
@@ -33,8 +34,17 @@ pub(crate) fn build(
     src.set_property("latency", latency_ms as i32);
     src.set_property("wait-for-connection", true);
     let dec = make("program", "decodebin", "decode")?;
-    bin.add_many([&src, &dec]).map_err(b)?;
-    src.link(&dec).map_err(b)?;
+    let tee = make("program", "tee", "ts-tee")?;
+    bin.add_many([&src, &tee, &dec]).map_err(b)?;
+    gst::Element::link_many([&src, &tee, &dec]).map_err(b)?;
+    let iso = match inputs.iso_path(id, "ts") {
+        Some(path) => {
+            let (rec, head) = iso::IsoRecorder::transport_stream(&bin, path)?;
+            tee.link(&head).map_err(b)?;
+            Some(rec)
+        }
+        None => None,
+    };
     inputs.pipeline.add(&bin).map_err(b)?;
     let vpad = video_pad(&inputs)?;
     let apad = audio_pad(&inputs)?;
@@ -55,5 +65,5 @@ pub(crate) fn build(
         gst::PadProbeReturn::Ok
     });
     bin.sync_state_with_parent().map_err(b)?;
-    Ok((bin, vpad, apad))
+    Ok((bin, vpad, apad, iso))
 }

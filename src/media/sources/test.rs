@@ -44,5 +44,5 @@ pub(crate) fn build(id: &str, pattern: &str, tone_hz: f64, inputs: MixerInputs<'
     link("video", video_pad.clone())?;
     link("audio", audio_pad.clone())?;
     bin.sync_state_with_parent().map_err(|e| MediaError::build("program", e))?;
-    Ok((bin, video_pad, audio_pad))
+    Ok((bin, video_pad, audio_pad, None))
 }

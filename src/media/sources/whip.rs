@@ -133,6 +133,22 @@ pub(crate) fn build(
         }
     }
 
+    // ISO: the depayloaded streams as sent, into Matroska.
+    let streams: Vec<(&str, String)> = plans
+        .iter()
+        .filter_map(|(media, caps)| {
+            let enc = caps.as_ref()?.structure(0)?.get::<&str>("encoding-name").ok()?.to_uppercase();
+            Some((*media, enc))
+        })
+        .collect();
+    let (iso, iso_heads) = match inputs.iso_path(id, "mkv") {
+        Some(path) => {
+            let (rec, heads) = super::iso::IsoRecorder::rtp_matroska(&bin, path, &streams)?;
+            (Some(rec), heads)
+        }
+        None => (None, Vec::new()),
+    };
+
     inputs.pipeline.add(&bin).map_err(|e| MediaError::build("program", e))?;
     let vpad = video_pad(&inputs)?;
     let apad = audio_pad(&inputs)?;
@@ -145,13 +161,25 @@ pub(crate) fn build(
         }
         // RTP in, decoded media out: decodebin picks depayloader and decoder.
         let Ok(dec) = gst::ElementFactory::make("decodebin").build() else { return };
-        if bin.add(&dec).is_err() {
+        let Ok(tee) = gst::ElementFactory::make("tee").property("allow-not-linked", true).build() else { return };
+        if bin.add_many([&tee, &dec]).is_err() {
             return;
         }
         let _ = dec.sync_state_with_parent();
-        if pad.link(&dec.static_pad("sink").unwrap()).is_err() {
+        let _ = tee.sync_state_with_parent();
+        if pad.link(&tee.static_pad("sink").unwrap()).is_err() || tee.link(&dec).is_err() {
             tracing::warn!(source = %bin.name(), "cannot link WebRTC pad to decodebin");
             return;
+        }
+        let media = pad
+            .current_caps()
+            .or_else(|| Some(pad.query_caps(None)))
+            .and_then(|c| c.structure(0).and_then(|s| s.get::<String>("media").ok()));
+        if let Some((_, head)) = iso_heads.iter().find(|(m, _)| Some(m) == media.as_ref()) {
+            let _ = head.sync_state_with_parent();
+            if tee.link(head).is_err() {
+                tracing::warn!(source = %bin.name(), "ISO recording of {media:?} not linked");
+            }
         }
         decode_into_mixers(&bin, &dec, &vpad2, &apad2, 0);
     });
@@ -192,7 +220,7 @@ pub(crate) fn build(
     let local = webrtc.property::<Option<gst_webrtc::WebRTCSessionDescription>>("local-description");
     let Some(local) = local else { return Err(fail("no local description")) };
     let text = local.sdp().as_text().map_err(|e| bad(e.to_string()))?;
-    Ok((BuiltSource::new(id, None, bin, vpad, apad), text))
+    Ok((BuiltSource::new(id, None, bin, vpad, apad, iso), text))
 }
 
 #[cfg(test)]
