@@ -193,3 +193,14 @@ pub fn codec_names(file: &Path) -> Vec<String> {
         .map(|s| s.iter().filter_map(|s| s["codec_name"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default()
 }
+
+/// The first video stream's codec profile as ffprobe names it (e.g. "High", "Constrained Baseline").
+pub fn video_profile(file: &Path) -> Option<String> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .expect("ffprobe runs");
+    let p = String::from_utf8_lossy(&out.stdout).lines().next()?.trim().to_owned();
+    (!p.is_empty()).then_some(p)
+}

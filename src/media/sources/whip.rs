@@ -37,6 +37,31 @@ impl Default for IceSettings {
     }
 }
 
+/// Attributes OBS (libdatachannel) puts at session level that webrtcbin 1.22 only reads per media section.
+const SESSION_LEVEL_ATTRIBUTES: &[&str] = &["setup", "ice-ufrag", "ice-pwd", "fingerprint", "ice-options"];
+
+/// Copies session-level DTLS/ICE attributes into every media section that lacks them and drops them from the
+/// session (RFC 8839/8842: a session-level value applies to all media). OBS ≥ 30 sends `a=setup`, the ICE
+/// credentials and the fingerprint only at session level; webrtcbin 1.22 rejects a media section without its
+/// own `a=setup` ("could not answer the offer").
+fn move_session_attributes_into_media(offer: &mut gst_sdp::SDPMessage) {
+    for key in SESSION_LEVEL_ATTRIBUTES {
+        let Some(value) = offer.attribute_val(key).map(str::to_owned) else { continue };
+        for i in 0..offer.medias_len() {
+            if let Some(m) = offer.media_mut(i)
+                && m.attribute_val(key).is_none()
+            {
+                m.add_attribute(key, Some(&value));
+            }
+        }
+        while let Some(idx) = offer.attributes().position(|a| a.key() == *key) {
+            if offer.remove_attribute(idx as u32).is_err() {
+                break;
+            }
+        }
+    }
+}
+
 /// Chooses the first payload type of `media` whose encoding is in `wanted` and returns its RTP caps
 /// (with fmtp, rtcp-fb and extmap fields copied from the offer, as webrtcbin 1.22 compares them as strings).
 fn receive_caps(media: &gst_sdp::SDPMediaRef, wanted: &[&str]) -> Option<gst::Caps> {
@@ -81,8 +106,9 @@ pub(crate) fn build(
     inputs: MixerInputs<'_>,
 ) -> Result<(BuiltSource, String), MediaError> {
     let bad = |d: String| MediaError::Unreadable { path: format!("WHIP offer for {id}"), detail: d };
-    let offer =
+    let mut offer =
         gst_sdp::SDPMessage::parse_buffer(offer_sdp.as_bytes()).map_err(|e| bad(format!("malformed SDP: {e}")))?;
+    move_session_attributes_into_media(&mut offer);
     let mut plans = Vec::new();
     for media in offer.medias() {
         match media.media() {
@@ -236,6 +262,30 @@ a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 
 a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n\
 a=rtpmap:45 AV1/90000\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 transport-cc\r\n\
 a=rtpmap:102 H264/90000\r\na=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n";
+
+    #[test]
+    fn obs_session_level_dtls_and_ice_attributes_move_into_each_media_section() {
+        crate::media::init().unwrap();
+        // OBS ≥ 30 (libdatachannel): setup, ICE and fingerprint only at session level.
+        let obs = CHROMIUM_LIKE_OFFER
+            .replace("a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n", "")
+            .replace("a=setup:actpass\r\n", "")
+            .replacen(
+                "a=group:BUNDLE 0 1\r\n",
+                "a=group:BUNDLE 0 1\r\na=group:LS 0 1\r\na=setup:actpass\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n",
+                1,
+            );
+        let mut offer = gst_sdp::SDPMessage::parse_buffer(obs.as_bytes()).unwrap();
+        assert!(offer.medias().all(|m| m.attribute_val("setup").is_none()));
+        move_session_attributes_into_media(&mut offer);
+        for m in offer.medias() {
+            assert_eq!(m.attribute_val("setup"), Some("actpass"));
+            assert_eq!(m.attribute_val("ice-ufrag"), Some("abcd"));
+            assert_eq!(m.attribute_val("ice-pwd"), Some("abcdefghijklmnopqrstuvwx"));
+        }
+        assert!(offer.attribute_val("setup").is_none() && offer.attribute_val("ice-ufrag").is_none());
+        assert_eq!(offer.attribute_val("group"), Some("BUNDLE 0 1"), "other session attributes stay");
+    }
 
     #[test]
     fn the_first_decodable_payload_types_are_chosen_with_their_attributes() {
