@@ -81,6 +81,11 @@
 
   function publish() {
     pc = new RTCPeerConnection();
+    pc.addEventListener("iceconnectionstatechange", function () {
+      var st = pc ? pc.iceConnectionState : "closed";
+      if (st === "failed" || st === "disconnected") log("Verbindung gestört / connection " + st);
+      else if (st === "connected") log("Verbindung steht / connection up");
+    });
     stream.getTracks().forEach(function (t) { pc.addTransceiver(t, { direction: "sendonly", streams: [stream] }); });
     return pc.createOffer().then(function (o) { return pc.setLocalDescription(o); })
       .then(function () { return waitForIce(pc); })

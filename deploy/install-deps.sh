@@ -21,6 +21,9 @@ pkgs=(
 if [[ $want_test == 1 ]]; then
   # Real servers the tests start on 127.0.0.1 (see tests/services/).
   pkgs+=(python3 nginx libnginx-mod-rtmp chromium)
+  # Firefox for the WHIP browser test: Debian ships firefox-esr; Ubuntu only `firefox` (or ESR from the
+  # mozillateam PPA).
+  if apt-cache show firefox-esr >/dev/null 2>&1; then pkgs+=(firefox-esr); else pkgs+=(firefox); fi
   # Node.js may come from elsewhere (nodesource, nvm); only ask apt when there is none.
   command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
   command -v npm >/dev/null 2>&1 || pkgs+=(npm)
@@ -54,9 +57,10 @@ else
 fi
 
 if [[ $want_test == 1 ]]; then
-  # playwright-core (pinned in tests/browser/package.json) drives Debian's chromium; no browser download.
+  # playwright-core drives Debian's chromium, puppeteer-core Debian's firefox-esr (both pinned in
+  # tests/browser/package.json); neither downloads a browser.
   here=$(cd "$(dirname "$0")/.." && pwd)
-  if [[ ! -d "$here/tests/browser/node_modules/playwright-core" ]]; then
+  if [[ ! -d "$here/tests/browser/node_modules/playwright-core" || ! -d "$here/tests/browser/node_modules/puppeteer-core" ]]; then
     (cd "$here/tests/browser" && npm ci --no-audit --no-fund --silent)
   fi
 fi

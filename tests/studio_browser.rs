@@ -1,5 +1,6 @@
-//! Chromium goes live through the studio page via WHIP; the recording holds its picture and sound; the
-//! questions answered in the page become chapters; the session ends and publishes by itself.
+//! Chromium and Firefox (Debian's, headless, fake camera and microphone) go live through the studio page via
+//! WHIP; the recording holds the picture and sound; the questions answered in the page become chapters; the
+//! camera's own stream is kept (ISO); the session ends and publishes by itself.
 
 mod support;
 
@@ -11,6 +12,15 @@ use support::probe;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_goes_live_through_the_studio_and_its_camera_and_microphone_are_recorded() {
+    goes_live_through_the_studio("chromium").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firefox_goes_live_through_the_studio_and_its_camera_and_microphone_are_recorded() {
+    goes_live_through_the_studio("firefox").await;
+}
+
+async fn goes_live_through_the_studio(browser: &'static str) {
     let app = support::spawn_app_with(|c| {
         c.media.width = 640;
         c.media.height = 360;
@@ -50,7 +60,11 @@ async fn chromium_goes_live_through_the_studio_and_its_camera_and_microphone_are
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/studio_whip.mjs");
     let base = app.base.clone();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(script).args([base.as_str(), "studio-test", token.as_str(), "3"]).output().unwrap()
+        Command::new("node")
+            .arg(script)
+            .args([base.as_str(), "studio-test", token.as_str(), "3", browser])
+            .output()
+            .unwrap()
     })
     .await
     .unwrap();
