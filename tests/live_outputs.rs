@@ -78,3 +78,41 @@ fn a_dying_rtmp_target_never_touches_the_recording_or_live_hls_and_the_push_resu
     assert!(last.duration() > 4.0, "after the restart: {:.2} s", last.duration());
     assert!(probe::packets(flvs.last().unwrap(), "a:0").is_some(), "audio after the restart");
 }
+
+#[test]
+fn a_failing_live_hls_output_is_reported_and_the_recording_carries_on_to_a_clean_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("program.mp4");
+    let hls = dir.path().join("live");
+    let program = ProgramHandle::start(
+        support::small_program_settings(),
+        &[SourceSpec::Test { id: "host".into(), pattern: "smpte".into(), tone_hz: 440.0 }],
+        &[OutputSpec::Recording { path: rec.clone() }, OutputSpec::LiveHls { dir: hls.clone(), segment_seconds: 1 }],
+    )
+    .unwrap();
+    let mut events = program.take_events().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    // The disk under live HLS goes away: its directory is replaced by a file, so the next segment cannot open.
+    std::fs::remove_dir_all(&hls).unwrap();
+    std::fs::write(&hls, b"not a directory").unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    let t = Instant::now();
+    let report = program.end(Duration::from_secs(20)).expect("the program ends cleanly without its HLS output");
+    assert!(t.elapsed() < Duration::from_secs(10), "ending waited {:?} for the dead output", t.elapsed());
+    assert_eq!(report.failed_outputs, ["hls"], "{report:?}");
+    assert_eq!(report.finished_outputs, ["recording"], "{report:?}");
+
+    let failures: Vec<_> = std::iter::from_fn(|| events.try_recv().ok())
+        .filter_map(|e| match e {
+            ProgramEvent::OutputFailed { output, .. } => Some(output),
+            _ => None,
+        })
+        .collect();
+    assert!(failures.iter().any(|o| o == "hls"), "the HLS failure is reported: {failures:?}");
+    // The recording kept every frame after the failure, to the end.
+    let len = report.duration.as_secs_f64();
+    assert!(len > 7.5, "{len}");
+    let frames = probe::decoded_video_frames(&rec) as f64;
+    assert!((frames - len * 30.0).abs() <= 0.05 * len * 30.0, "{frames} frames in {len:.2} s");
+    assert!(probe::max_pts_gap(&rec, "v:0") < 0.1, "a hole in the recording");
+}

@@ -52,6 +52,7 @@ pub const REQUIRED_ELEMENTS: &[(&str, &str)] = &[
     ("timeoverlay", "gstreamer1.0-x"),
     ("x264enc", "gstreamer1.0-plugins-ugly"),
     ("h264parse", "gstreamer1.0-plugins-bad"),
+    ("errorignore", "gstreamer1.0-plugins-bad"),
     ("avdec_h264", "gstreamer1.0-libav"),
     ("voaacenc", "gstreamer1.0-plugins-bad"),
     ("aacparse", "gstreamer1.0-plugins-good"),

@@ -116,6 +116,9 @@ pub struct FinishReport {
     pub duration: Duration,
     pub finished_outputs: Vec<String>,
     pub unfinished_outputs: Vec<String>,
+    /// Outputs that reported errors during the session (as `OutputFailed`): incomplete even if they reached
+    /// EOS. They are not waited for, and never in `finished_outputs`/`unfinished_outputs`.
+    pub failed_outputs: Vec<String>,
     /// Each network source's own recording (ISO), in the order the sources joined.
     pub iso_recordings: Vec<std::path::PathBuf>,
 }
@@ -553,22 +556,33 @@ impl ProgramInner {
             }
         }
         let until = std::time::Instant::now() + deadline;
-        let waited = self.terminal_rx.lock().unwrap().recv_timeout(deadline);
-        let fatal = match waited {
-            Ok(Terminal::Eos) => None,
-            Ok(Terminal::Fatal { element, message }) => Some((element, message)),
-            Err(_) => None,
-        };
-        // Outputs with their own pipelines (RTMP) finish a moment after the program's EOS.
-        while !self.outputs.iter().all(|o| o.is_finished()) && std::time::Instant::now() < until && fatal.is_none() {
-            std::thread::sleep(Duration::from_millis(20));
+        // Done when every output that is still healthy has finalized (an output that failed during the session
+        // is not waited for: the pipeline-wide EOS would never come) and every ISO file is closed.
+        let mut fatal = None;
+        loop {
+            match self.terminal_rx.lock().unwrap().recv_timeout(Duration::from_millis(20)) {
+                Ok(Terminal::Fatal { element, message }) => {
+                    fatal = Some((element, message));
+                    break;
+                }
+                Ok(Terminal::Eos) | Err(_) => {}
+            }
+            let outputs_done = self.outputs.iter().all(|o| o.is_finished() || o.has_failed());
+            let isos_done = self.sources.lock().unwrap().iter().all(|s| s.iso.as_ref().is_none_or(|i| i.is_finished()));
+            if (outputs_done && isos_done) || std::time::Instant::now() >= until {
+                break;
+            }
         }
-        let (finished, unfinished): (Vec<_>, Vec<_>) = self.outputs.iter().partition(|o| o.is_finished());
+        let failed_outputs: Vec<String> =
+            self.outputs.iter().filter(|o| o.has_failed()).map(|o| o.id.clone()).collect();
+        let (finished, unfinished): (Vec<_>, Vec<_>) =
+            self.outputs.iter().filter(|o| !failed_outputs.contains(&o.id)).partition(|o| o.is_finished());
         iso_recordings.retain(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0));
         let report = FinishReport {
             duration,
             finished_outputs: finished.iter().map(|o| o.id.clone()).collect(),
             unfinished_outputs: unfinished.iter().map(|o| o.id.clone()).collect(),
+            failed_outputs,
             iso_recordings,
         };
         if !report.unfinished_outputs.is_empty() {
@@ -653,6 +667,11 @@ fn watch_bus(
                     }
                     Some(Name { role: Role::Output, id }) => {
                         tracing::error!(output = %id, "output failed: {message}");
+                        if let Some(p) = program.upgrade()
+                            && let Some(o) = p.outputs.iter().find(|o| o.id == id)
+                        {
+                            o.mark_failed();
+                        }
                         let _ =
                             events.send(ProgramEvent::OutputFailed { output: id, message, destination_fault: false });
                     }

@@ -38,6 +38,8 @@ impl OutputSpec {
 pub struct OutputBranch {
     pub id: String,
     finished: Arc<AtomicBool>,
+    /// Set when the output reported an error: the program goes on without it and does not wait for it.
+    failed: Arc<AtomicBool>,
     /// For outputs with their own threads: set to make them stop.
     stop: Option<Arc<AtomicBool>>,
 }
@@ -55,11 +57,19 @@ impl OutputBranch {
             }
             gst::PadProbeReturn::Ok
         });
-        OutputBranch { id: id.to_owned(), finished, stop: None }
+        OutputBranch { id: id.to_owned(), finished, failed: Arc::default(), stop: None }
     }
 
     pub(crate) fn with_flags(id: &str, finished: Arc<AtomicBool>, stop: Option<Arc<AtomicBool>>) -> OutputBranch {
-        OutputBranch { id: id.to_owned(), finished, stop }
+        OutputBranch { id: id.to_owned(), finished, failed: Arc::default(), stop }
+    }
+
+    pub(crate) fn mark_failed(&self) {
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
     }
 
     /// Tells the output's own threads (if any) to stop.
@@ -103,14 +113,19 @@ pub(crate) fn branch_input(
 ) -> Result<gst::Element, MediaError> {
     use crate::media::elements::make;
     let b = |e| MediaError::build("program", e);
+    // A failing output (disk full, directory gone, muxer error) must not travel back through the tee into
+    // the encoder and stop the program: its flow error becomes "not linked", which the tee ignores.
+    let shield = make("program", "errorignore", &format!("{kind}-shield"))?;
+    shield.set_property("ignore-error", true);
+    shield.set_property("ignore-notnegotiated", true);
     let q = make("program", "queue", &format!("{kind}-queue"))?;
     q.set_property("max-size-time", max_time.as_nanos() as u64);
     q.set_property("max-size-buffers", 0u32);
     q.set_property("max-size-bytes", 0u32);
     let parser = make("program", if kind == "video" { "h264parse" } else { "aacparse" }, &format!("{kind}-parse"))?;
-    bin.add_many([&q, &parser]).map_err(b)?;
-    q.link(&parser).map_err(b)?;
-    let ghost = gst::GhostPad::builder_with_target(&q.static_pad("sink").unwrap()).map_err(b)?.name(kind).build();
+    bin.add_many([&shield, &q, &parser]).map_err(b)?;
+    gst::Element::link_many([&shield, &q, &parser]).map_err(b)?;
+    let ghost = gst::GhostPad::builder_with_target(&shield.static_pad("sink").unwrap()).map_err(b)?.name(kind).build();
     bin.add_pad(&ghost).map_err(b)?;
     // Muxers refuse buffers without a PTS and that error would travel back into the program. The parser can
     // emit one (header-only access units on (re)negotiation): use its DTS, or drop it.

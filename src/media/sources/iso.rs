@@ -39,20 +39,24 @@ pub(crate) fn path_for(dir: &Path, id: &str, at: Duration, extension: &str) -> P
 impl IsoRecorder {
     /// A leaky queue feeding `next`; buffers are dropped once the recorder is closing, so the tee upstream
     /// never sees a flow error from this branch.
-    fn head(&mut self, bin: &gst::Bin, name: &str) -> Result<gst::Element, MediaError> {
+    /// Returns (the element to link the tee to, the element to link onwards from).
+    fn head(&mut self, bin: &gst::Bin, name: &str) -> Result<(gst::Element, gst::Element), MediaError> {
+        // A failing ISO file (disk full) must not stop the source: its flow error becomes "not linked".
+        let shield = make("program", "errorignore", &format!("{name}-shield"))?;
         let q = make("program", "queue", name)?;
         q.set_property_from_str("leaky", "downstream");
         q.set_property("max-size-time", 3_000_000_000u64);
         q.set_property("max-size-buffers", 0u32);
         q.set_property("max-size-bytes", 0u32);
-        bin.add(&q).map_err(|e| MediaError::build("program", e))?;
-        let pad = q.static_pad("sink").expect("queue has a sink pad");
+        bin.add_many([&shield, &q]).map_err(|e| MediaError::build("program", e))?;
+        shield.link(&q).map_err(|e| MediaError::build("program", e))?;
+        let pad = shield.static_pad("sink").expect("errorignore has a sink pad");
         let closing = self.closing.clone();
         pad.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST, move |_, _| {
             if closing.load(Ordering::SeqCst) { gst::PadProbeReturn::Drop } else { gst::PadProbeReturn::Ok }
         });
         self.heads.push(pad);
-        Ok(q)
+        Ok((shield, q))
     }
 
     fn sink(&self, bin: &gst::Bin) -> Result<gst::Element, MediaError> {
@@ -85,10 +89,10 @@ impl IsoRecorder {
     /// The MPEG-TS as it arrives (SRT): returns the recorder and the element to link the tee to.
     pub(crate) fn transport_stream(bin: &gst::Bin, path: PathBuf) -> Result<(IsoRecorder, gst::Element), MediaError> {
         let mut r = IsoRecorder::empty(path);
-        let q = r.head(bin, "iso-queue")?;
+        let (entry, q) = r.head(bin, "iso-queue")?;
         let sink = r.sink(bin)?;
         q.link(&sink).map_err(|e| MediaError::build("program", e))?;
-        Ok((r, q))
+        Ok((r, entry))
     }
 
     /// Depayloaded RTP into Matroska (WHIP): one input per planned stream, `(media, encoding-name)`.
@@ -116,8 +120,8 @@ impl IsoRecorder {
                     continue;
                 }
             };
-            let q = r.head(bin, &format!("iso-queue-{media}"))?;
-            let mut prev = q.clone();
+            let (entry, q) = r.head(bin, &format!("iso-queue-{media}"))?;
+            let mut prev = q;
             for (i, factory) in chain.iter().enumerate() {
                 let el = make("program", factory, &format!("iso-{media}-{i}"))?;
                 bin.add(&el).map_err(|e| b(&e))?;
@@ -127,7 +131,7 @@ impl IsoRecorder {
             let template = if *media == "video" { "video_%u" } else { "audio_%u" };
             let mux_pad = mux.request_pad_simple(template).ok_or_else(|| b(&"matroskamux refused a pad"))?;
             prev.static_pad("src").unwrap().link(&mux_pad).map_err(|e| b(&format!("{e:?}")))?;
-            entries.push((media.to_string(), q));
+            entries.push((media.to_string(), entry));
         }
         Ok((r, entries))
     }
@@ -140,6 +144,10 @@ impl IsoRecorder {
         for pad in &self.heads {
             pad.send_event(gst::event::Eos::new());
         }
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
     }
 
     /// Waits until the file is finalized (EOS reached the file sink), up to `timeout`.
