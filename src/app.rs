@@ -51,8 +51,16 @@ impl App {
             config.server.public_url = format!("http://{addr}");
         }
         let config = Arc::new(config);
-        let live = Arc::new(crate::live::LiveSessions::new(db.clone(), config.clone()));
-        Ok(App { state: AppState { db, config, live }, listener, addr })
+        let worker = crate::worker::Worker::start(db.clone(), config.clone()).await?;
+        let live = Arc::new(crate::live::LiveSessions::new(db.clone(), config.clone(), worker.clone()));
+        // Job outcomes go to the studio's event stream.
+        let weak = Arc::downgrade(&live);
+        let worker = worker.with_listener(Arc::new(move |session, outcome| {
+            if let Some(live) = weak.upgrade() {
+                live.job_outcome(session, outcome);
+            }
+        }));
+        Ok(App { state: AppState { db, config, live, worker }, listener, addr })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -70,12 +78,23 @@ impl App {
     ) -> Result<(), AppError> {
         let router = web::router(self.state.clone());
         let live = self.state.live.clone();
+        let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+        let worker = self.state.config.publish.worker.then(|| {
+            let w = self.state.worker.clone();
+            tokio::spawn(w.run_until(async move {
+                let _ = worker_stopped.await;
+            }))
+        });
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| AppError::Io { path: self.addr.to_string(), source: e });
         // Sessions still on air are ended properly: their recordings are finalized, not cut.
         live.end_all().await;
+        let _ = stop_worker.send(());
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
         served
     }
 }

@@ -70,8 +70,16 @@ pub enum Command {
         #[arg(long, env = "CITIZENHOUR_LIVE_RTMP_URL", hide_env_values = true)]
         rtmp: Option<String>,
     },
-    /// Render and publish a session's latest recording to the local site.
+    /// Render and publish a session's latest recording to the local site now (queues the durable job, or runs
+    /// it again, and works it off here).
     Publish { slug: String },
+    /// Run the publishing worker (jobs from the database) until Ctrl-C; `serve` runs one inside by default.
+    Worker,
+    /// Publishing jobs: list them, retry one.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Manage sessions.
     Session {
         #[command(subcommand)]
@@ -82,6 +90,20 @@ pub enum Command {
         #[command(subcommand)]
         command: QuestionsCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Every job (newest first) with state, attempts, progress and last error.
+    List {
+        /// Only this session's jobs.
+        #[arg(long)]
+        session: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a failed (or finished) job again now, with fresh attempts.
+    Retry { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,16 +239,86 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Publish { slug } => rt.block_on(async {
             let db = Db::connect(&config.database_url()).await?;
             let session = db.session_by_slug(&slug).await?;
-            let progress: std::sync::Arc<dyn Fn(f64) + Send + Sync> =
-                std::sync::Arc::new(|f: f64| eprint!("\rrendering {:5.1} %", f * 100.0));
-            let m = crate::workflow::publish_session(&db, &config, session.id, progress).await?;
+            let worker = crate::worker::Worker::start(db.clone(), std::sync::Arc::new(config.clone())).await?;
+            let job = worker.enqueue(session.id, crate::worker::PUBLISH_LOCAL).await?;
+            let job = if job.state == crate::storage::JobState::Queued { job } else { db.retry_job(job.id).await? };
+            // Progress from the job row while the worker runs here.
+            let watch = {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    loop {
+                        if let Ok(Some(j)) = db.job(job.id).await {
+                            eprint!("\rjob {} {}: {:5.1} %", j.id, j.kind, j.progress * 100.0);
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                })
+            };
+            let ran = worker.run_until_idle().await;
+            watch.abort();
             eprintln!();
-            println!("{}", serde_json::to_string_pretty(&m)?);
+            ran?;
+            let j = db.job(job.id).await?.context("job vanished")?;
+            match j.state {
+                crate::storage::JobState::Done => {
+                    let p = db.publication(session.id, "local").await?.context("no publication")?;
+                    println!("{}", serde_json::to_string_pretty(&p.manifest)?);
+                    Ok(())
+                }
+                _ => bail!("job {} {}: {}", j.id, j.state.as_str(), j.last_error.unwrap_or_default()),
+            }
+        }),
+        Command::Worker => rt.block_on(async {
+            let db = Db::connect(&config.database_url()).await?;
+            let worker = crate::worker::Worker::start(db, std::sync::Arc::new(config.clone())).await?;
+            eprintln!("worker: running jobs until Ctrl-C");
+            worker.run_until(crate::app::shutdown_signal()).await;
             Ok(())
         }),
+        Command::Jobs { command } => rt.block_on(jobs_cmd(&config, command)),
         Command::Session { command } => rt.block_on(session_cmd(&config, command)),
         Command::Questions { command } => rt.block_on(questions_cmd(&config, command)),
     }
+}
+
+async fn jobs_cmd(config: &Config, command: JobsCommand) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url()).await?;
+    match command {
+        JobsCommand::List { session, json } => {
+            let sid = match session {
+                Some(slug) => Some(db.session_by_slug(&slug).await?.id),
+                None => None,
+            };
+            let jobs = db.jobs(sid).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&jobs)?);
+            } else {
+                for j in jobs {
+                    println!(
+                        "{:>4}  session {:<4} {:<16} {:<8} attempt {}/{}  {:5.1} %  {}",
+                        j.id,
+                        j.session_id.0,
+                        j.kind,
+                        j.state.as_str(),
+                        j.attempts,
+                        j.max_attempts,
+                        j.progress * 100.0,
+                        j.last_error.unwrap_or_default()
+                    );
+                }
+            }
+        }
+        JobsCommand::Retry { id } => {
+            let j = db.retry_job(id).await?;
+            println!(
+                "job {} {}: {} (run by the worker in `serve` or `citizenhour worker`)",
+                j.id,
+                j.kind,
+                j.state.as_str()
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn session_cmd(config: &Config, command: SessionCommand) -> anyhow::Result<()> {

@@ -106,6 +106,13 @@ pub struct PublishConfig {
     /// HLS ladder file; empty: the built-in `pipelines/ladder.toml`.
     pub ladder_file: String,
     pub segment_seconds: u32,
+    /// Run the publishing worker inside `serve` (else run `citizenhour worker` separately).
+    #[serde(default = "yes")]
+    pub worker: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -144,7 +151,7 @@ impl Default for Config {
                 stall_timeout_ms: 2000,
                 loudness_target_lufs: Some(-16.0),
             },
-            publish: PublishConfig { ladder_file: String::new(), segment_seconds: 4 },
+            publish: PublishConfig { ladder_file: String::new(), segment_seconds: 4, worker: true },
             youtube: YoutubeConfig { rtmp_url: String::new(), stream_key: None },
             ingest: IngestConfig { srt_listen: String::new(), srt_public_host: String::new() },
         }

@@ -16,4 +16,5 @@ pub mod publish;
 pub mod storage;
 pub mod telemetry;
 pub mod web;
+pub mod worker;
 pub mod workflow;

@@ -88,3 +88,48 @@ pub async fn publish_session(
     }
     Ok(manifest)
 }
+
+/// Publication target of the preliminary recording (the live HLS), replaced by `local` once rendered.
+pub const LIVE_VOD: &str = "live-vod";
+
+/// Makes the session's live HLS — a finished EVENT playlist at the end — the recording on the town site at once,
+/// with its chapters (WebVTT + JSON next to the playlist), before any transcoding. Seconds, whatever the length.
+pub async fn publish_live_as_vod(
+    db: &Db,
+    config: &Config,
+    session_id: SessionId,
+    duration_ms: i64,
+) -> Result<LocalManifest, AppError> {
+    let session = db.session_by_id(session_id).await?;
+    let slug = session.slug.as_str();
+    let dir = config.site_dir().join("live").join(slug);
+    let playlist = dir.join("index.m3u8");
+    let text = std::fs::read_to_string(&playlist)
+        .map_err(|e| AppError::Io { path: playlist.display().to_string(), source: e })?;
+    if !text.contains("#EXT-X-ENDLIST") {
+        return Err(AppError::Invalid(format!("live playlist of {slug} is not finished")));
+    }
+    let chapters = db.chapters(session_id, 120).await?;
+    let entries = publish::chapters::entries(&chapters, duration_ms);
+    let write = |name: &str, body: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).map_err(|e| AppError::Io { path: path.display().to_string(), source: e })
+    };
+    write("chapters.vtt", publish::chapters::webvtt(&entries))?;
+    write("chapters.json", serde_json::to_string_pretty(&entries).expect("chapters serialize"))?;
+    let url = |f: &str| format!("/media/live/{slug}/{f}");
+    let manifest = LocalManifest {
+        slug: slug.to_owned(),
+        title: session.title.clone(),
+        duration_ms: duration_ms.max(0) as u64,
+        master_playlist: url("index.m3u8"),
+        mp4: String::new(),
+        thumbnail: String::new(),
+        chapters_vtt: url("chapters.vtt"),
+        chapters_json: url("chapters.json"),
+        variants: Vec::new(),
+        chapters: entries,
+    };
+    db.upsert_publication(session_id, LIVE_VOD, &serde_json::to_value(&manifest).expect("manifest serializes")).await?;
+    Ok(manifest)
+}

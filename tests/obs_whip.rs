@@ -156,8 +156,21 @@ async fn an_obs_style_publisher_with_high_profile_h264_goes_on_air_and_leaves_by
     assert!(r.status().is_success(), "DELETE {location}: {}", r.status());
     client.set_state(gst::State::Null).unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let ending = std::time::Instant::now();
     let r = app.client.post(format!("{}/api/studio/obs-test/end", app.base)).bearer_auth(&studio).send().await.unwrap();
     assert!(r.status().is_success(), "end: {}", r.status());
+    // Playable on the town site as soon as the end returns: the live HLS is the preliminary recording.
+    let page = app.get("/r/obs-test").await;
+    let playable_after = ending.elapsed();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/media/live/obs-test/index.m3u8") || html.contains("/media/recordings/obs-test/"), "{html}");
+    eprintln!("session end → recording page playable: {:.2} s", playable_after.as_secs_f64());
+    let vod = app.db.publication(session.id, citizenhour::workflow::LIVE_VOD).await.unwrap().expect("live VOD");
+    let playlist = app.config.site_dir().join("live/obs-test/index.m3u8");
+    assert!(std::fs::read_to_string(&playlist).unwrap().contains("#EXT-X-ENDLIST"));
+    let vod_len = probe::format_duration(&playlist).unwrap();
+    assert!((vod_len - vod.manifest["duration_ms"].as_f64().unwrap() / 1000.0).abs() < 1.0, "{vod_len} vs {vod:?}");
 
     let rec = app.db.latest_recording(session.id).await.unwrap().expect("recording stored");
     let rec = std::path::Path::new(&rec.path).to_owned();

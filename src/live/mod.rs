@@ -112,10 +112,14 @@ pub struct LiveSession {
 /// The registry of live sessions and their event channels.
 pub struct LiveSessions {
     db: Db,
+    /// Queues the publishing job at the end of a session.
+    worker: crate::worker::Worker,
     ice: crate::media::sources::IceSettings,
     config: Arc<Config>,
     layouts: Layouts,
     running: Mutex<HashMap<SessionId, Arc<LiveSession>>>,
+    /// Slugs of sessions that were live in this process (for event texts after they ended).
+    slugs: Mutex<HashMap<SessionId, String>>,
     channels: Mutex<HashMap<SessionId, broadcast::Sender<LiveEvent>>>,
 }
 
@@ -129,13 +133,15 @@ pub struct LiveStatus {
 }
 
 impl LiveSessions {
-    pub fn new(db: Db, config: Arc<Config>) -> LiveSessions {
+    pub fn new(db: Db, config: Arc<Config>, worker: crate::worker::Worker) -> LiveSessions {
         LiveSessions {
             db,
+            worker,
             ice: crate::media::sources::IceSettings::default(),
             config,
             layouts: Layouts::builtin(),
             running: Mutex::new(HashMap::new()),
+            slugs: Mutex::new(HashMap::new()),
             channels: Mutex::new(HashMap::new()),
         }
     }
@@ -151,6 +157,27 @@ impl LiveSessions {
 
     fn sender(&self, session: SessionId) -> broadcast::Sender<LiveEvent> {
         self.channels.lock().unwrap().entry(session).or_insert_with(|| broadcast::channel(256).0).clone()
+    }
+
+    /// A publishing job finished, will retry, or failed: tell the studio.
+    pub fn job_outcome(&self, session: SessionId, outcome: crate::worker::JobOutcome) {
+        use crate::worker::JobOutcome;
+        let event = match outcome {
+            JobOutcome::Done { kind } if kind == crate::worker::PUBLISH_LOCAL => {
+                let slug = self.db_slug_hint(session);
+                LiveEvent::Published { url: format!("{}/r/{}", self.config.public_url(), slug.unwrap_or_default()) }
+            }
+            JobOutcome::Done { .. } => return,
+            JobOutcome::Retrying { kind, error, in_seconds } => LiveEvent::PublishFailed {
+                message: format!("{kind}: {error} (neuer Versuch in {in_seconds} s / retrying)"),
+            },
+            JobOutcome::Failed { kind, error } => LiveEvent::PublishFailed { message: format!("{kind}: {error}") },
+        };
+        self.emit(session, event);
+    }
+
+    fn db_slug_hint(&self, session: SessionId) -> Option<String> {
+        self.slugs.lock().unwrap().get(&session).cloned()
     }
 
     fn emit(&self, session: SessionId, event: LiveEvent) {
@@ -391,21 +418,17 @@ impl LiveSessions {
         let path = live.recording.to_string_lossy().to_string();
         self.db.add_recording(session.id, &path, duration_ms).await?;
         self.emit(session.id, LiveEvent::Ended { duration_ms, recording: path });
-        // Publish in the background; the studio hears about it on the event stream.
-        let me = self.clone();
-        let slug = slug.to_owned();
-        tokio::spawn(async move {
-            let progress: Arc<dyn Fn(f64) + Send + Sync> = Arc::new(|_| {});
-            match crate::workflow::publish_session(&me.db, &me.config, session.id, progress).await {
-                Ok(_) => {
-                    me.emit(session.id, LiveEvent::Published { url: format!("{}/r/{slug}", me.config.public_url()) })
-                }
-                Err(e) => {
-                    tracing::error!(session = %slug, "publishing failed: {e}");
-                    me.emit(session.id, LiveEvent::PublishFailed { message: e.to_string() })
-                }
-            }
-        });
+        self.slugs.lock().unwrap().insert(session.id, slug.to_owned());
+        // Playable on the town site at once: the live HLS (now a finished EVENT playlist) with its chapters,
+        // until the rendered ladder replaces it.
+        if let Err(e) = crate::workflow::publish_live_as_vod(&self.db, &self.config, session.id, duration_ms).await {
+            tracing::error!(session = %slug, "live recording not made available: {e}");
+        }
+        // The durable publishing job: rendered and published by the worker, retried, resumed after a restart.
+        self.worker
+            .enqueue(session.id, crate::worker::PUBLISH_LOCAL)
+            .await
+            .map_err(|e| LiveError::Internal(e.to_string()))?;
         Ok(duration_ms)
     }
 

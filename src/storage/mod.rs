@@ -2,10 +2,12 @@
 //! Business rules live in `domain`; this module stores and loads.
 
 pub mod credentials;
+mod jobs;
 mod questions;
 mod recordings;
 mod sessions;
 
+pub use jobs::{Job, JobState};
 pub use recordings::{Publication, RecordingRow};
 pub use sessions::NewSession;
 
@@ -22,6 +24,8 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("session {0:?} not found")]
     SessionNotFound(String),
+    #[error("job {0} not found")]
+    JobNotFound(i64),
     #[error("question {0} not found")]
     QuestionNotFound(i64),
     #[error("a session with slug {0:?} exists already")]

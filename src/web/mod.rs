@@ -23,6 +23,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub live: Arc<crate::live::LiveSessions>,
+    pub worker: crate::worker::Worker,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -267,6 +267,8 @@ struct RecordingPage<'a> {
     host_title: String,
     when: String,
     m: LocalManifest,
+    /// The live recording, shown until the rendered one is published.
+    preliminary: bool,
 }
 
 pub async fn recording_page(
@@ -280,9 +282,18 @@ pub async fn recording_page(
         Ok(s) => s,
         Err(e) => return error_page(&state, lang, e.into()),
     };
+    // The rendered recording; until it is there, the live HLS as a preliminary recording.
+    let mut preliminary = false;
     let manifest = match state.db.publication(session.id, "local").await {
         Ok(Some(p)) => serde_json::from_value::<LocalManifest>(p.manifest).ok(),
-        Ok(None) => None,
+        Ok(None) => match state.db.publication(session.id, crate::workflow::LIVE_VOD).await {
+            Ok(Some(p)) => {
+                preliminary = true;
+                serde_json::from_value::<LocalManifest>(p.manifest).ok()
+            }
+            Ok(None) => None,
+            Err(e) => return error_page(&state, lang, e.into()),
+        },
         Err(e) => return error_page(&state, lang, e.into()),
     };
     let Some(m) = manifest else {
@@ -307,6 +318,7 @@ pub async fn recording_page(
             host_title: session.host_title.clone(),
             when: when(&session),
             m,
+            preliminary,
         },
     )
 }

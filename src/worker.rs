@@ -1,0 +1,210 @@
+//! The publishing worker: runs the durable jobs in the database (`storage::jobs`), one at a time.
+//!
+//! - A job is unique per (session, kind): enqueueing it again never duplicates the work.
+//! - Transient failures (I/O, a stalled render, the database) go back to `queued` with exponential backoff and
+//!   jitter (30 s · 2ⁿ, at most 1 h) until `max_attempts`; permanent ones (a corrupt recording, no recording,
+//!   invalid settings) end as `failed` at once with a readable reason. Staff retry from the CLI
+//!   (`citizenhour jobs retry ID`).
+//! - A process that dies mid-job leaves it `running`; the next start puts it back in the queue
+//!   ([`Worker::start`] calls `requeue_interrupted`). Every step is idempotent: rendering goes to a fresh
+//!   staging directory and is swapped in atomically, so a re-run never publishes half.
+//!
+//! Runs inside `serve` (unless `[publish] worker = false`) and alone as `citizenhour worker`.
+
+use crate::app::AppError;
+use crate::config::Config;
+use crate::domain::SessionId;
+use crate::storage::{Db, Job};
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Render the recording (ladder, MP4, thumbnail, chapters) and publish it on the local site.
+pub const PUBLISH_LOCAL: &str = "publish_local";
+/// Attempts before a job with transient failures is given up.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
+
+/// What became of a job, for whoever listens (the studio's event stream).
+#[derive(Debug, Clone)]
+pub enum JobOutcome {
+    Done { kind: String },
+    Retrying { kind: String, error: String, in_seconds: i64 },
+    Failed { kind: String, error: String },
+}
+
+pub type JobListener = Arc<dyn Fn(SessionId, JobOutcome) + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    config: Arc<Config>,
+    wake: Arc<Notify>,
+    listener: Option<JobListener>,
+}
+
+impl Worker {
+    /// A worker; jobs left `running` by a dead process go back to the queue.
+    pub async fn start(db: Db, config: Arc<Config>) -> Result<Worker, AppError> {
+        let n = db.requeue_interrupted().await?;
+        if n > 0 {
+            tracing::warn!(jobs = n, "resuming jobs interrupted by the last stop");
+        }
+        Ok(Worker { db, config, wake: Arc::new(Notify::new()), listener: None })
+    }
+
+    pub fn with_listener(mut self, listener: JobListener) -> Worker {
+        self.listener = Some(listener);
+        self
+    }
+
+    /// Wakes the loop (after enqueueing).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Queues a job (idempotent) and wakes the loop.
+    pub async fn enqueue(&self, session: SessionId, kind: &str) -> Result<Job, AppError> {
+        let job = self.db.enqueue_job(session, kind, DEFAULT_MAX_ATTEMPTS).await?;
+        self.wake.notify_one();
+        Ok(job)
+    }
+
+    /// Runs jobs until `shutdown` resolves; a job in progress is finished first.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.run_one().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::error!("worker: {e}"),
+            }
+            let nap = match self.db.next_job_due().await {
+                Ok(Some(t)) => (t - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(Duration::from_secs(60)),
+                _ => Duration::from_secs(60),
+            };
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(nap) => {}
+            }
+        }
+    }
+
+    /// Runs every due job, then returns (for `citizenhour publish` and tests).
+    pub async fn run_until_idle(&self) -> Result<(), AppError> {
+        while self.run_one().await? {}
+        Ok(())
+    }
+
+    /// Claims and runs one due job; `false` when none is due.
+    pub async fn run_one(&self) -> Result<bool, AppError> {
+        let Some(job) = self.db.claim_job().await? else { return Ok(false) };
+        tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
+        let result = self.execute(&job).await;
+        match result {
+            Ok(()) => {
+                self.db.finish_job(job.id).await?;
+                tracing::info!(job = job.id, kind = %job.kind, "job done");
+                self.tell(job.session_id, JobOutcome::Done { kind: job.kind.clone() });
+            }
+            Err(e) => {
+                let error = e.to_string();
+                let permanent = is_permanent(&e);
+                if permanent || job.attempts >= job.max_attempts {
+                    self.db.fail_job(job.id, &error, None).await?;
+                    tracing::error!(job = job.id, kind = %job.kind, "job failed: {error}");
+                    self.tell(job.session_id, JobOutcome::Failed { kind: job.kind.clone(), error });
+                } else {
+                    let wait = backoff(job.attempts, job.id);
+                    self.db.fail_job(job.id, &error, Some(Utc::now() + wait)).await?;
+                    tracing::warn!(job = job.id, kind = %job.kind, "job failed, retrying in {}: {error}", wait);
+                    self.tell(
+                        job.session_id,
+                        JobOutcome::Retrying { kind: job.kind.clone(), error, in_seconds: wait.num_seconds() },
+                    );
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    async fn execute(&self, job: &Job) -> Result<(), AppError> {
+        match job.kind.as_str() {
+            PUBLISH_LOCAL => {
+                let db = self.db.clone();
+                let id = job.id;
+                let last = Arc::new(std::sync::Mutex::new(0.0f64));
+                let handle = tokio::runtime::Handle::current();
+                let progress: Arc<dyn Fn(f64) + Send + Sync> = Arc::new(move |f: f64| {
+                    // At most every 2 %: progress is for people, not a write per frame.
+                    let mut l = last.lock().unwrap();
+                    if f - *l >= 0.02 || f >= 1.0 {
+                        *l = f;
+                        let db = db.clone();
+                        handle.spawn(async move {
+                            let _ = db.set_job_progress(id, f).await;
+                        });
+                    }
+                });
+                crate::workflow::publish_session(&self.db, &self.config, job.session_id, progress).await.map(|_| ())
+            }
+            other => Err(AppError::Invalid(format!("unknown job kind {other:?}"))),
+        }
+    }
+
+    fn tell(&self, session: SessionId, outcome: JobOutcome) {
+        if let Some(l) = &self.listener {
+            l(session, outcome);
+        }
+    }
+}
+
+/// Errors that another attempt cannot fix.
+pub fn is_permanent(e: &AppError) -> bool {
+    use crate::media::MediaError;
+    match e {
+        AppError::Invalid(_) | AppError::Config(_) => true,
+        AppError::Media(m) => {
+            matches!(m, MediaError::Unreadable { .. } | MediaError::Runtime { .. } | MediaError::MissingElement { .. })
+        }
+        _ => false,
+    }
+}
+
+/// 30 s · 2^(attempt−1), at most 1 h, with ±20 % jitter (derived from the job id and the clock).
+pub fn backoff(attempt: i64, job_id: i64) -> chrono::Duration {
+    let base = 30i64.saturating_mul(1i64 << (attempt.clamp(1, 8) - 1)).min(3600);
+    let seed = (Utc::now().timestamp_subsec_nanos() as i64) ^ (job_id.wrapping_mul(0x9E37_79B9));
+    let jitter = (seed.rem_euclid(41) - 20) as f64 / 100.0;
+    chrono::Duration::milliseconds(((base as f64) * (1.0 + jitter) * 1000.0) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_stops_at_an_hour() {
+        for (attempt, base) in [(1, 30.0), (2, 60.0), (3, 120.0), (7, 1920.0), (8, 3600.0), (20, 3600.0)] {
+            for id in 0..20 {
+                let s = backoff(attempt, id).num_milliseconds() as f64 / 1000.0;
+                assert!(s >= base * 0.8 - 0.001 && s <= base * 1.2 + 0.001, "attempt {attempt}: {s} s");
+            }
+        }
+    }
+
+    #[test]
+    fn corrupt_media_is_permanent_and_io_is_not() {
+        let corrupt = AppError::Media(crate::media::MediaError::Unreadable { path: "x".into(), detail: "y".into() });
+        assert!(is_permanent(&corrupt));
+        let io = AppError::Io { path: "x".into(), source: std::io::Error::other("disk") };
+        assert!(!is_permanent(&io));
+        let frozen = AppError::Media(crate::media::MediaError::Frozen {
+            pipeline: "p".into(),
+            seconds: 1,
+            unfinished: "x".into(),
+        });
+        assert!(!is_permanent(&frozen));
+    }
+}

@@ -1,0 +1,138 @@
+//! Durable publishing jobs on the real database, worker and media: done once and never duplicated, resumed
+//! after a crash, a corrupt recording failing clearly without publishing half, and a staff retry.
+
+mod support;
+
+use citizenhour::config::Config;
+use citizenhour::domain::{SessionState, Slug};
+use citizenhour::media::mixer::ProgramHandle;
+use citizenhour::media::outputs::OutputSpec;
+use citizenhour::media::sources::SourceSpec;
+use citizenhour::storage::{Db, JobState, NewSession};
+use citizenhour::worker::{PUBLISH_LOCAL, Worker};
+use std::sync::Arc;
+use std::time::Duration;
+use support::probe;
+
+async fn setup(dir: &std::path::Path) -> (Config, Db) {
+    let mut config = Config::default();
+    config.storage.data_dir = dir.join("data");
+    std::fs::create_dir_all(config.site_dir().join("recordings")).unwrap();
+    std::fs::create_dir_all(config.recordings_dir()).unwrap();
+    let db = Db::connect(&config.database_url()).await.unwrap();
+    (config, db)
+}
+
+/// A session that was live and has ended (publishing needs that).
+async fn session(db: &Db, slug: &str) -> citizenhour::domain::SessionId {
+    let id = db
+        .create_session(&NewSession {
+            slug: Slug::parse(slug).unwrap(),
+            title: format!("Sprechstunde {slug}"),
+            host_name: "Anna Beispiel".into(),
+            host_title: "Bürgermeisterin".into(),
+            scheduled_at: chrono::Utc::now(),
+            intake_opens_at: None,
+            intake_closes_at: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    db.set_session_state(id, SessionState::Live).await.unwrap();
+    db.set_session_state(id, SessionState::Ended).await.unwrap();
+    id
+}
+
+fn record(path: &std::path::Path, seconds: u64) {
+    let program = ProgramHandle::start(
+        support::small_program_settings(),
+        &[SourceSpec::Test { id: "host".into(), pattern: "smpte".into(), tone_hz: 440.0 }],
+        &[OutputSpec::Recording { path: path.to_owned() }],
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(seconds));
+    program.end(Duration::from_secs(20)).unwrap();
+}
+
+fn staging_dirs(config: &Config) -> Vec<String> {
+    std::fs::read_dir(config.site_dir().join("recordings"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains("staging"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_job_runs_once_survives_a_crash_and_is_never_duplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(dir.path()).await;
+    let config = Arc::new(config);
+    let sid = session(&db, "jobs-ok").await;
+    let rec = config.recordings_dir().join("jobs-ok.mp4");
+    let r = rec.clone();
+    tokio::task::spawn_blocking(move || record(&r, 4)).await.unwrap();
+    db.add_recording(sid, &rec.to_string_lossy(), 4000).await.unwrap();
+
+    // A worker claims the job and "dies" (the process ends while it runs): the row stays `running`.
+    let w = Worker::start(db.clone(), config.clone()).await.unwrap();
+    let job = w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
+    let claimed = db.claim_job().await.unwrap().expect("due at once");
+    assert_eq!((claimed.id, claimed.state, claimed.attempts), (job.id, JobState::Running, 1));
+    drop(w);
+
+    // The next start puts it back in the queue and finishes it.
+    let w = Worker::start(db.clone(), config.clone()).await.unwrap();
+    assert_eq!(db.job(job.id).await.unwrap().unwrap().state, JobState::Queued);
+    w.run_until_idle().await.unwrap();
+    let done = db.job(job.id).await.unwrap().unwrap();
+    assert_eq!(done.state, JobState::Done, "{done:?}");
+    assert_eq!(done.progress, 1.0);
+    assert_eq!(done.attempts, 2, "the interrupted attempt and the one that finished");
+    let p = db.publication(sid, "local").await.unwrap().expect("published");
+    let master = config.site_dir().join(p.manifest["master_playlist"].as_str().unwrap().trim_start_matches("/media/"));
+    let len = probe::format_duration(&master).expect("the ladder plays");
+    assert!((len - 4.0).abs() < 0.6, "{len}");
+
+    // Enqueueing again is the same job, not a second one; nothing more to run.
+    let again = w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
+    assert_eq!((again.id, again.state), (job.id, JobState::Done));
+    assert_eq!(db.jobs(Some(sid)).await.unwrap().len(), 1);
+    assert!(!w.run_one().await.unwrap(), "nothing due");
+    assert!(staging_dirs(&config).is_empty(), "{:?}", staging_dirs(&config));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_recording_fails_clearly_publishes_nothing_and_can_be_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(dir.path()).await;
+    let config = Arc::new(config);
+    let sid = session(&db, "jobs-corrupt").await;
+    // A recording cut off in its header: not an MP4 any more.
+    let rec = config.recordings_dir().join("jobs-corrupt.mp4");
+    let mut bytes = b"\x00\x00\x00\x18ftypiso6".to_vec();
+    bytes.extend(std::iter::repeat_n(0xA5u8, 64 * 1024));
+    std::fs::write(&rec, &bytes).unwrap();
+    db.add_recording(sid, &rec.to_string_lossy(), 60_000).await.unwrap();
+
+    let w = Worker::start(db.clone(), config.clone()).await.unwrap();
+    let job = w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
+    w.run_until_idle().await.unwrap();
+    let failed = db.job(job.id).await.unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed, "a corrupt file is permanent, not retried: {failed:?}");
+    assert_eq!(failed.attempts, 1);
+    let reason = failed.last_error.clone().unwrap_or_default();
+    assert!(reason.contains("jobs-corrupt.mp4") || reason.to_lowercase().contains("media"), "readable: {reason}");
+    assert!(db.publication(sid, "local").await.unwrap().is_none(), "nothing published");
+    assert!(staging_dirs(&config).is_empty(), "no half-rendered files left: {:?}", staging_dirs(&config));
+    assert!(!config.site_dir().join("recordings/jobs-corrupt").exists());
+
+    // Staff fix the file (here: a good recording) and retry the same job.
+    let r = rec.clone();
+    tokio::task::spawn_blocking(move || record(&r, 3)).await.unwrap();
+    let retried = db.retry_job(job.id).await.unwrap();
+    assert_eq!((retried.state, retried.attempts), (JobState::Queued, 0));
+    w.run_until_idle().await.unwrap();
+    assert_eq!(db.job(job.id).await.unwrap().unwrap().state, JobState::Done);
+    assert!(db.publication(sid, "local").await.unwrap().is_some());
+    assert_eq!(db.jobs(Some(sid)).await.unwrap().len(), 1, "still one job");
+}
