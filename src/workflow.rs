@@ -61,6 +61,7 @@ pub async fn publish_session(
         duration_ms: report.duration_ms,
         master_playlist: &report.master_playlist,
         mp4: &report.mp4,
+        audio: &report.audio,
         thumbnail: &report.thumbnail,
         variants: report
             .variants
@@ -124,6 +125,8 @@ pub async fn publish_live_as_vod(
         duration_ms: duration_ms.max(0) as u64,
         master_playlist: url("index.m3u8"),
         mp4: String::new(),
+        audio: String::new(),
+        youtube_chapters: None,
         thumbnail: String::new(),
         chapters_vtt: url("chapters.vtt"),
         chapters_json: url("chapters.json"),

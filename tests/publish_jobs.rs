@@ -92,6 +92,11 @@ async fn a_publish_job_runs_once_survives_a_crash_and_is_never_duplicated() {
     let master = config.site_dir().join(p.manifest["master_playlist"].as_str().unwrap().trim_start_matches("/media/"));
     let len = probe::format_duration(&master).expect("the ladder plays");
     assert!((len - 4.0).abs() < 0.6, "{len}");
+    // The podcast rendition: audio only, the whole program.
+    let audio = config.site_dir().join(p.manifest["audio"].as_str().unwrap().trim_start_matches("/media/"));
+    assert_eq!(probe::codec_names(&audio), ["aac"], "{audio:?}");
+    let a = probe::packets(&audio, "a:0").unwrap();
+    assert!((a.duration() - len).abs() < 0.3, "audio {:.2} s vs {len:.2} s", a.duration());
 
     // Enqueueing again is the same job, not a second one; nothing more to run.
     let again = w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();

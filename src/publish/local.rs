@@ -26,6 +26,12 @@ pub struct LocalManifest {
     /// URL paths (under the site's `/media/` prefix).
     pub master_playlist: String,
     pub mp4: String,
+    /// Audio only (M4A, the recorded AAC) for a podcast feed; empty in older manifests.
+    #[serde(default)]
+    pub audio: String,
+    /// Chapter lines for the YouTube description, when the session satisfies YouTube's rules.
+    #[serde(default)]
+    pub youtube_chapters: Option<String>,
     pub thumbnail: String,
     pub chapters_vtt: String,
     pub chapters_json: String,
@@ -48,6 +54,7 @@ pub struct Rendered<'a> {
     pub duration_ms: u64,
     pub master_playlist: &'a str,
     pub mp4: &'a str,
+    pub audio: &'a str,
     pub thumbnail: &'a str,
     pub variants: Vec<VariantEntry>,
 }
@@ -60,7 +67,7 @@ pub fn publish_dir(
     rendered: Rendered<'_>,
     chapters: Vec<ChapterEntry>,
 ) -> Result<LocalManifest, PublishError> {
-    for rel in [rendered.master_playlist, rendered.mp4, rendered.thumbnail]
+    for rel in [rendered.master_playlist, rendered.mp4, rendered.audio, rendered.thumbnail]
         .into_iter()
         .chain(rendered.variants.iter().map(|v| v.playlist.as_str()))
     {
@@ -82,6 +89,8 @@ pub fn publish_dir(
         duration_ms: rendered.duration_ms,
         master_playlist: url(rendered.master_playlist),
         mp4: url(rendered.mp4),
+        audio: url(rendered.audio),
+        youtube_chapters: super::chapters::youtube_description(&chapters, rendered.duration_ms as i64),
         thumbnail: url(rendered.thumbnail),
         chapters_vtt: url("chapters.vtt"),
         chapters_json: url("chapters.json"),

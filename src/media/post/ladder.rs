@@ -6,7 +6,8 @@
 //!                                              └─ queue ─ avdec_h264 ─ tee(raw) ─┬─ queue ─ videoscale ─ caps ─ x264enc ─ h264parse ─ hlssink3[rung].video
 //!                                                                                └─ queue ─ (one frame ≥ T) ─ videoconvert ─ videoscale ─ jpegenc ─ filesink
 //!                   ─ audio ─ aacparse  ─ tee ─┬─ queue ─ hlssink3[each rung].audio   (AAC copied, never re-encoded)
-//!                                              └─ queue ─ mp4mux
+//!                                              ├─ queue ─ mp4mux
+//!                                              └─ queue ─ mp4mux(faststart) ─ filesink  audio.m4a (podcast)
 //! ```
 //! Afterwards `master.m3u8` is written with each variant's measured peak and average bandwidth and its RFC 6381
 //! codec string. Reference launch line: `pipelines/ladder.txt`.
@@ -96,6 +97,8 @@ pub struct RenderReport {
     /// Relative paths inside the output directory.
     pub master_playlist: String,
     pub mp4: String,
+    /// Audio only (the recorded AAC, copied) for a podcast feed.
+    pub audio: String,
     pub thumbnail: String,
 }
 
@@ -245,6 +248,18 @@ pub fn render(
     tee_to(&vtee, &mq_v)?;
     tee_to(&atee, &mq_a)?;
 
+    // Audio only (podcast): the recorded AAC copied into a fast-start M4A.
+    let audio_name = "audio.m4a";
+    let m4amux = make(P, "mp4mux", "m4amux")?;
+    m4amux.set_property("faststart", true);
+    let m4asink = make(P, "filesink", "m4asink")?;
+    m4asink.set_property("location", out_dir.join(audio_name).to_string_lossy().to_string());
+    let m4aq = queue("m4a-q")?;
+    pipeline.add_many([&m4amux, &m4asink, &m4aq]).map_err(b)?;
+    m4amux.link(&m4asink).map_err(b)?;
+    m4aq.link_pads(Some("src"), &m4amux, Some("audio_%u")).map_err(b)?;
+    tee_to(&atee, &m4aq)?;
+
     // Decode once for every encoded rung and the thumbnail.
     let dq = queue("decode-queue")?;
     let dec = make(P, "avdec_h264", "decode")?;
@@ -388,6 +403,7 @@ pub fn render(
         variants,
         master_playlist: master.into(),
         mp4: mp4_name.into(),
+        audio: audio_name.into(),
         thumbnail: thumb_name.into(),
     })
 }
