@@ -235,6 +235,16 @@ impl Config {
     pub fn site_dir(&self) -> PathBuf {
         self.storage.data_dir.join("site")
     }
+
+    /// Where a session's live HLS is written; served at [`Config::live_hls_url`].
+    pub fn live_hls_dir(&self, slug: &str) -> PathBuf {
+        self.site_dir().join("live").join(slug)
+    }
+
+    /// URL path of a file in a session's live HLS directory (e.g. `index.m3u8`).
+    pub fn live_hls_url(slug: &str, file: &str) -> String {
+        format!("/media/live/{slug}/{file}")
+    }
 }
 
 #[cfg(test)]

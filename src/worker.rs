@@ -28,9 +28,20 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
 /// What became of a job, for whoever listens (the studio's event stream).
 #[derive(Debug, Clone)]
 pub enum JobOutcome {
-    Done { kind: String },
-    Retrying { kind: String, error: String, in_seconds: i64 },
-    Failed { kind: String, error: String },
+    /// `published`: the page where the result is (for `publish_local`, the recording page).
+    Done {
+        kind: String,
+        published: Option<String>,
+    },
+    Retrying {
+        kind: String,
+        error: String,
+        in_seconds: i64,
+    },
+    Failed {
+        kind: String,
+        error: String,
+    },
 }
 
 pub type JobListener = Arc<dyn Fn(SessionId, JobOutcome) + Send + Sync>;
@@ -103,10 +114,10 @@ impl Worker {
         tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job started");
         let result = self.execute(&job).await;
         match result {
-            Ok(()) => {
+            Ok(published) => {
                 self.db.finish_job(job.id).await?;
                 tracing::info!(job = job.id, kind = %job.kind, "job done");
-                self.tell(job.session_id, JobOutcome::Done { kind: job.kind.clone() });
+                self.tell(job.session_id, JobOutcome::Done { kind: job.kind.clone(), published });
             }
             Err(e) => {
                 let error = e.to_string();
@@ -129,7 +140,8 @@ impl Worker {
         Ok(true)
     }
 
-    async fn execute(&self, job: &Job) -> Result<(), AppError> {
+    /// Runs the job's work; returns the URL of what it published, if anything.
+    async fn execute(&self, job: &Job) -> Result<Option<String>, AppError> {
         match job.kind.as_str() {
             PUBLISH_LOCAL => {
                 let db = self.db.clone();
@@ -147,7 +159,8 @@ impl Worker {
                         });
                     }
                 });
-                crate::workflow::publish_session(&self.db, &self.config, job.session_id, progress).await.map(|_| ())
+                let m = crate::workflow::publish_session(&self.db, &self.config, job.session_id, progress).await?;
+                Ok(Some(format!("{}/r/{}", self.config.public_url(), m.slug)))
             }
             other => Err(AppError::Invalid(format!("unknown job kind {other:?}"))),
         }

@@ -103,7 +103,7 @@ pub async fn publish_live_as_vod(
 ) -> Result<LocalManifest, AppError> {
     let session = db.session_by_id(session_id).await?;
     let slug = session.slug.as_str();
-    let dir = config.site_dir().join("live").join(slug);
+    let dir = config.live_hls_dir(slug);
     let playlist = dir.join("index.m3u8");
     let text = std::fs::read_to_string(&playlist)
         .map_err(|e| AppError::Io { path: playlist.display().to_string(), source: e })?;
@@ -118,7 +118,7 @@ pub async fn publish_live_as_vod(
     };
     write("chapters.vtt", publish::chapters::webvtt(&entries))?;
     write("chapters.json", serde_json::to_string_pretty(&entries).expect("chapters serialize"))?;
-    let url = |f: &str| format!("/media/live/{slug}/{f}");
+    let url = |f: &str| Config::live_hls_url(slug, f);
     let manifest = LocalManifest {
         slug: slug.to_owned(),
         title: session.title.clone(),

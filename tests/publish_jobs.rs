@@ -4,46 +4,40 @@
 mod support;
 
 use citizenhour::config::Config;
-use citizenhour::domain::{SessionState, Slug};
+use citizenhour::domain::SessionState;
 use citizenhour::media::mixer::ProgramHandle;
 use citizenhour::media::outputs::OutputSpec;
 use citizenhour::media::sources::SourceSpec;
-use citizenhour::storage::{Db, JobState, NewSession};
+use citizenhour::storage::{Db, JobState};
 use citizenhour::worker::{PUBLISH_LOCAL, Worker};
 use std::sync::Arc;
 use std::time::Duration;
 use support::probe;
 
-async fn setup(dir: &std::path::Path) -> (Config, Db) {
+async fn setup(dir: &std::path::Path) -> (Arc<Config>, Db) {
     let mut config = Config::default();
     config.storage.data_dir = dir.join("data");
     std::fs::create_dir_all(config.site_dir().join("recordings")).unwrap();
     std::fs::create_dir_all(config.recordings_dir()).unwrap();
     let db = Db::connect(&config.database_url()).await.unwrap();
-    (config, db)
+    (Arc::new(config), db)
 }
 
 /// A session that was live and has ended (publishing needs that).
 async fn session(db: &Db, slug: &str) -> citizenhour::domain::SessionId {
-    let id = db
-        .create_session(&NewSession {
-            slug: Slug::parse(slug).unwrap(),
-            title: format!("Sprechstunde {slug}"),
-            host_name: "Anna Beispiel".into(),
-            host_title: "Bürgermeisterin".into(),
-            scheduled_at: chrono::Utc::now(),
-            intake_opens_at: None,
-            intake_closes_at: None,
-        })
-        .await
-        .unwrap()
-        .id;
+    let id = db.create_session(&support::new_session(slug, None)).await.unwrap().id;
     db.set_session_state(id, SessionState::Live).await.unwrap();
     db.set_session_state(id, SessionState::Ended).await.unwrap();
     id
 }
 
-fn record(path: &std::path::Path, seconds: u64) {
+/// Records `seconds` of a live test program to `path` (on a blocking thread).
+async fn record(path: &std::path::Path, seconds: u64) {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || record_blocking(&path, seconds)).await.unwrap();
+}
+
+fn record_blocking(path: &std::path::Path, seconds: u64) {
     let program = ProgramHandle::start(
         support::small_program_settings(),
         &[SourceSpec::Test { id: "host".into(), pattern: "smpte".into(), tone_hz: 440.0 }],
@@ -66,11 +60,9 @@ fn staging_dirs(config: &Config) -> Vec<String> {
 async fn a_publish_job_runs_once_survives_a_crash_and_is_never_duplicated() {
     let dir = tempfile::tempdir().unwrap();
     let (config, db) = setup(dir.path()).await;
-    let config = Arc::new(config);
     let sid = session(&db, "jobs-ok").await;
     let rec = config.recordings_dir().join("jobs-ok.mp4");
-    let r = rec.clone();
-    tokio::task::spawn_blocking(move || record(&r, 4)).await.unwrap();
+    record(&rec, 4).await;
     db.add_recording(sid, &rec.to_string_lossy(), 4000).await.unwrap();
 
     // A worker claims the job and "dies" (the process ends while it runs): the row stays `running`.
@@ -110,7 +102,6 @@ async fn a_publish_job_runs_once_survives_a_crash_and_is_never_duplicated() {
 async fn a_corrupt_recording_fails_clearly_publishes_nothing_and_can_be_retried() {
     let dir = tempfile::tempdir().unwrap();
     let (config, db) = setup(dir.path()).await;
-    let config = Arc::new(config);
     let sid = session(&db, "jobs-corrupt").await;
     // A recording cut off in its header: not an MP4 any more.
     let rec = config.recordings_dir().join("jobs-corrupt.mp4");
@@ -132,8 +123,7 @@ async fn a_corrupt_recording_fails_clearly_publishes_nothing_and_can_be_retried(
     assert!(!config.site_dir().join("recordings/jobs-corrupt").exists());
 
     // Staff fix the file (here: a good recording) and retry the same job.
-    let r = rec.clone();
-    tokio::task::spawn_blocking(move || record(&r, 3)).await.unwrap();
+    record(&rec, 3).await;
     let retried = db.retry_job(job.id).await.unwrap();
     assert_eq!((retried.state, retried.attempts), (JobState::Queued, 0));
     w.run_until_idle().await.unwrap();

@@ -41,16 +41,13 @@ fn spawn_push(port: u16, passphrase: &str, seconds: u32) -> std::process::Child 
         .expect("ffmpeg runs")
 }
 
-#[test]
-fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_stall() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = support::services::free_port();
-    let rec = dir.path().join("program.mp4");
-    let iso_dir = dir.path().join("iso");
-    std::fs::create_dir_all(&iso_dir).unwrap();
-    let mut settings = support::small_program_settings();
-    settings.iso_dir = Some(iso_dir.clone());
-    let program = ProgramHandle::start(
+/// A green test host and an SRT listener "obs" (passphrase `correct-horse-battery`) recorded to `rec`.
+fn start_with_srt_listener(
+    settings: citizenhour::media::mixer::ProgramSettings,
+    port: u16,
+    rec: &std::path::Path,
+) -> ProgramHandle {
+    ProgramHandle::start(
         settings,
         &[
             SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 },
@@ -61,9 +58,21 @@ fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_sta
                 latency_ms: 200,
             },
         ],
-        &[OutputSpec::Recording { path: rec.clone() }],
+        &[OutputSpec::Recording { path: rec.to_owned() }],
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn an_srt_caller_goes_on_air_drops_for_five_seconds_and_comes_back_without_a_stall() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = support::services::free_port();
+    let rec = dir.path().join("program.mp4");
+    let iso_dir = dir.path().join("iso");
+    std::fs::create_dir_all(&iso_dir).unwrap();
+    let mut settings = support::small_program_settings();
+    settings.iso_dir = Some(iso_dir.clone());
+    let program = start_with_srt_listener(settings, port, &rec);
     let mut events = program.take_events().unwrap();
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs(1));
@@ -118,20 +127,7 @@ fn a_caller_that_stalls_is_replaced_by_the_slate_and_comes_back_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let port = support::services::free_port();
     let rec = dir.path().join("program.mp4");
-    let program = ProgramHandle::start(
-        support::small_program_settings(),
-        &[
-            SourceSpec::Test { id: "host".into(), pattern: "green".into(), tone_hz: 440.0 },
-            SourceSpec::Srt {
-                id: "obs".into(),
-                listen: format!("127.0.0.1:{port}"),
-                passphrase: "correct-horse-battery".into(),
-                latency_ms: 200,
-            },
-        ],
-        &[OutputSpec::Recording { path: rec.clone() }],
-    )
-    .unwrap();
+    let program = start_with_srt_listener(support::small_program_settings(), port, &rec);
     let mut events = program.take_events().unwrap();
     let t0 = Instant::now();
     let mut caller = spawn_push(port, "correct-horse-battery", 11);

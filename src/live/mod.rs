@@ -118,8 +118,6 @@ pub struct LiveSessions {
     config: Arc<Config>,
     layouts: Layouts,
     running: Mutex<HashMap<SessionId, Arc<LiveSession>>>,
-    /// Slugs of sessions that were live in this process (for event texts after they ended).
-    slugs: Mutex<HashMap<SessionId, String>>,
     channels: Mutex<HashMap<SessionId, broadcast::Sender<LiveEvent>>>,
 }
 
@@ -141,7 +139,6 @@ impl LiveSessions {
             config,
             layouts: Layouts::builtin(),
             running: Mutex::new(HashMap::new()),
-            slugs: Mutex::new(HashMap::new()),
             channels: Mutex::new(HashMap::new()),
         }
     }
@@ -163,21 +160,14 @@ impl LiveSessions {
     pub fn job_outcome(&self, session: SessionId, outcome: crate::worker::JobOutcome) {
         use crate::worker::JobOutcome;
         let event = match outcome {
-            JobOutcome::Done { kind } if kind == crate::worker::PUBLISH_LOCAL => {
-                let slug = self.db_slug_hint(session);
-                LiveEvent::Published { url: format!("{}/r/{}", self.config.public_url(), slug.unwrap_or_default()) }
-            }
-            JobOutcome::Done { .. } => return,
+            JobOutcome::Done { published: Some(url), .. } => LiveEvent::Published { url },
+            JobOutcome::Done { published: None, .. } => return,
             JobOutcome::Retrying { kind, error, in_seconds } => LiveEvent::PublishFailed {
                 message: format!("{kind}: {error} (neuer Versuch in {in_seconds} s / retrying)"),
             },
             JobOutcome::Failed { kind, error } => LiveEvent::PublishFailed { message: format!("{kind}: {error}") },
         };
         self.emit(session, event);
-    }
-
-    fn db_slug_hint(&self, session: SessionId) -> Option<String> {
-        self.slugs.lock().unwrap().get(&session).cloned()
     }
 
     fn emit(&self, session: SessionId, event: LiveEvent) {
@@ -205,11 +195,6 @@ impl LiveSessions {
         }
     }
 
-    /// Where a session's live HLS is written (served at `/media/live/{slug}/index.m3u8`).
-    pub fn live_hls_dir(&self, slug: &str) -> PathBuf {
-        self.config.site_dir().join("live").join(slug)
-    }
-
     /// Puts a scheduled session on air: the program starts with the slate; sources join as they connect.
     pub async fn start(self: &Arc<Self>, slug: &str, initial: Vec<SourceSpec>) -> Result<Arc<LiveSession>, LiveError> {
         let session = self.db.session_by_slug(slug).await?;
@@ -235,7 +220,7 @@ impl LiveSessions {
         std::fs::create_dir_all(&iso_dir)
             .map_err(|e| LiveError::Internal(format!("cannot create {}: {e}", iso_dir.display())))?;
         settings.iso_dir = Some(iso_dir);
-        let hls_dir = self.live_hls_dir(slug);
+        let hls_dir = self.config.live_hls_dir(slug);
         let _ = std::fs::remove_dir_all(&hls_dir);
         let mut outputs = vec![
             OutputSpec::Recording { path: recording.clone() },
@@ -418,7 +403,6 @@ impl LiveSessions {
         let path = live.recording.to_string_lossy().to_string();
         self.db.add_recording(session.id, &path, duration_ms).await?;
         self.emit(session.id, LiveEvent::Ended { duration_ms, recording: path });
-        self.slugs.lock().unwrap().insert(session.id, slug.to_owned());
         // Playable on the town site at once: the live HLS (now a finished EVENT playlist) with its chapters,
         // until the rendered ladder replaces it.
         if let Err(e) = crate::workflow::publish_live_as_vod(&self.db, &self.config, session.id, duration_ms).await {

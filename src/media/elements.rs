@@ -116,6 +116,21 @@ fn bridge_logs_to_tracing() {
     });
 }
 
+/// A flag that turns true when EOS passes `pad` (for a file sink: the file is complete).
+pub(crate) fn eos_flag(pad: &gst::Pad) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let set = flag.clone();
+    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        if let Some(gst::PadProbeData::Event(ev)) = &info.data
+            && ev.type_() == gst::EventType::Eos
+        {
+            set.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        gst::PadProbeReturn::Ok
+    });
+    flag
+}
+
 /// Makes a live `imagefreeze` report no upper latency bound. It reports one frame, which caps the whole
 /// program's maximum latency at 33 ms: as soon as a source with more latency joins (SRT, WebRTC), the latency
 /// cannot be configured and mixers start dropping that source's frames. Repeating a frozen image tolerates any

@@ -71,43 +71,18 @@ struct Logo {
 /// Reads an image (PNG, JPEG, SVG where the gdk-pixbuf loader is installed) and returns its pixel size.
 /// A clear error when it is missing or not an image: checked at start-up, before anything goes live.
 pub fn image_size(path: &Path) -> Result<(u32, u32), MediaError> {
-    super::init()?;
     let unreadable = |detail: String| MediaError::Unreadable { path: path.display().to_string(), detail };
     if !path.is_file() {
         return Err(unreadable("no such file".into()));
     }
-    let pipeline = gst::Pipeline::with_name("graphics-image-size");
-    let src = make("graphics-image-size", "filesrc", "image-file")?;
-    src.set_property("location", path);
-    let decode = make("graphics-image-size", "decodebin", "image-decode")?;
-    let sink = gst_app::AppSink::builder().name("image-sink").sync(false).build();
-    pipeline.add_many([&src, &decode, sink.upcast_ref()]).map_err(|e| MediaError::build(RENDER, e))?;
-    src.link(&decode).map_err(|e| MediaError::build(RENDER, e))?;
-    let sink_pad = sink.static_pad("sink").expect("appsink has a sink pad");
-    decode.connect_pad_added(move |_, pad| {
-        if !sink_pad.is_linked() {
-            let _ = pad.link(&sink_pad);
-        }
-    });
-    let _ = pipeline.set_state(gst::State::Paused);
-    let bus = pipeline.bus().expect("a pipeline has a bus");
-    let done = bus
-        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::AsyncDone, gst::MessageType::Error]);
-    let result = match done.as_ref().map(|m| m.view()) {
-        Some(gst::MessageView::AsyncDone(_)) => sink
-            .try_pull_preroll(gst::ClockTime::from_seconds(1))
-            .and_then(|s| {
-                s.caps().and_then(|c| c.structure(0)).map(|s| (s.get::<i32>("width"), s.get::<i32>("height")))
-            })
-            .and_then(|(w, h)| Some((w.ok()?, h.ok()?)))
-            .filter(|&(w, h)| w > 0 && h > 0)
-            .map(|(w, h)| (w as u32, h as u32))
-            .ok_or_else(|| unreadable("not a readable image".into())),
-        Some(gst::MessageView::Error(e)) => Err(unreadable(format!("not a readable image: {}", e.error()))),
-        _ => Err(unreadable("not a readable image (timed out)".into())),
-    };
-    let _ = pipeline.set_state(gst::State::Null);
-    result
+    match super::probe::probe(path) {
+        Ok(info) => match info.video {
+            Some(v) if v.width > 0 && v.height > 0 => Ok((v.width, v.height)),
+            _ => Err(unreadable("not a readable image".into())),
+        },
+        Err(MediaError::Unreadable { detail, .. }) => Err(unreadable(format!("not a readable image: {detail}"))),
+        Err(e) => Err(e),
+    }
 }
 
 /// One graphic's compositor input.

@@ -144,7 +144,7 @@ pub async fn state(State(st): State<AppState>, StudioAuth(s): StudioAuth) -> Res
         live: st.live.status(s.id),
         layouts: st.live.layouts().names().map(str::to_owned).collect(),
         queue,
-        live_hls: format!("/media/live/{}/index.m3u8", s.slug),
+        live_hls: crate::config::Config::live_hls_url(s.slug.as_str(), "index.m3u8"),
     }))
 }
 

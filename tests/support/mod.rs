@@ -38,6 +38,19 @@ pub fn small_program_settings() -> citizenhour::media::mixer::ProgramSettings {
     }
 }
 
+/// A session starting now with Anna Beispiel as host; the question intake closes at `closes`.
+pub fn new_session(slug: &str, closes: Option<chrono::DateTime<chrono::Utc>>) -> NewSession {
+    NewSession {
+        slug: Slug::parse(slug).unwrap(),
+        title: format!("Bürgersprechstunde {slug}"),
+        host_name: "Anna Beispiel".into(),
+        host_title: "Bürgermeisterin".into(),
+        scheduled_at: chrono::Utc::now(),
+        intake_opens_at: None,
+        intake_closes_at: closes,
+    }
+}
+
 /// Starts the real app on port 0 with a fresh temporary database and data dir.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -82,18 +95,7 @@ impl TestApp {
     }
 
     pub async fn create_session_closing(&self, slug: &str, closes: Option<chrono::DateTime<chrono::Utc>>) -> Session {
-        self.db
-            .create_session(&NewSession {
-                slug: Slug::parse(slug).unwrap(),
-                title: format!("Bürgersprechstunde {slug}"),
-                host_name: "Anna Beispiel".into(),
-                host_title: "Bürgermeisterin".into(),
-                scheduled_at: chrono::Utc::now(),
-                intake_opens_at: None,
-                intake_closes_at: closes,
-            })
-            .await
-            .unwrap()
+        self.db.create_session(&new_session(slug, closes)).await.unwrap()
     }
 
     pub async fn post_question_json(&self, slug: &str, body: &serde_json::Value) -> reqwest::Response {

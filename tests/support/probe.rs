@@ -71,14 +71,15 @@ pub fn decoded_video_frames(file: &Path) -> usize {
     String::from_utf8_lossy(&out.stdout).trim().trim_end_matches(',').parse().unwrap_or(0)
 }
 
+/// ffprobe's standard output for `args` and `file` (errors only on stderr).
+fn ffprobe(args: &[&str], file: &Path) -> String {
+    let out = Command::new("ffprobe").args(["-v", "error"]).args(args).arg(file).output().expect("ffprobe runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The codec types ffprobe finds in a file or playlist, e.g. ["video", "audio"].
 pub fn stream_kinds(file: &Path) -> Vec<String> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    String::from_utf8_lossy(&out.stdout)
+    ffprobe(&["-show_entries", "stream=codec_type", "-of", "csv=p=0"], file)
         .lines()
         .map(|l| l.trim().trim_end_matches(',').to_owned())
         .filter(|l| !l.is_empty())
@@ -87,12 +88,7 @@ pub fn stream_kinds(file: &Path) -> Vec<String> {
 
 /// Container duration as ffprobe reports it.
 pub fn format_duration(file: &Path) -> Option<f64> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    ffprobe(&["-show_entries", "format=duration", "-of", "csv=p=0"], file).trim().parse().ok()
 }
 
 /// The average RGB colour of a 4×4 block at (x, y) of the frame shown at `at` seconds.
@@ -182,12 +178,9 @@ pub fn loudness_lufs(file: &Path, from: f64, dur: f64) -> f64 {
 
 /// Codec names of all streams, in stream order (e.g. `["vp8", "opus"]`).
 pub fn codec_names(file: &Path) -> Vec<String> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name", "-of", "json"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let v: serde_json::Value =
+        serde_json::from_str(&ffprobe(&["-show_entries", "stream=codec_name", "-of", "json"], file))
+            .unwrap_or_default();
     v["streams"]
         .as_array()
         .map(|s| s.iter().filter_map(|s| s["codec_name"].as_str().map(str::to_owned)).collect())
@@ -196,11 +189,7 @@ pub fn codec_names(file: &Path) -> Vec<String> {
 
 /// The first video stream's codec profile as ffprobe names it (e.g. "High", "Constrained Baseline").
 pub fn video_profile(file: &Path) -> Option<String> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=profile", "-of", "csv=p=0"])
-        .arg(file)
-        .output()
-        .expect("ffprobe runs");
-    let p = String::from_utf8_lossy(&out.stdout).lines().next()?.trim().to_owned();
+    let out = ffprobe(&["-select_streams", "v:0", "-show_entries", "stream=profile", "-of", "csv=p=0"], file);
+    let p = out.lines().next()?.trim().to_owned();
     (!p.is_empty()).then_some(p)
 }

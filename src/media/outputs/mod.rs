@@ -47,16 +47,7 @@ pub struct OutputBranch {
 impl OutputBranch {
     /// Watches `sink_pad` for EOS, which for a file sink means the file is complete.
     pub(crate) fn watch(id: &str, sink_pad: &gst::Pad) -> OutputBranch {
-        let finished = Arc::new(AtomicBool::new(false));
-        let flag = finished.clone();
-        sink_pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-            if let Some(gst::PadProbeData::Event(ev)) = &info.data
-                && ev.type_() == gst::EventType::Eos
-            {
-                flag.store(true, Ordering::SeqCst);
-            }
-            gst::PadProbeReturn::Ok
-        });
+        let finished = crate::media::elements::eos_flag(sink_pad);
         OutputBranch { id: id.to_owned(), finished, failed: Arc::default(), stop: None }
     }
 

@@ -59,21 +59,13 @@ impl IsoRecorder {
         Ok((shield, q))
     }
 
-    fn sink(&self, bin: &gst::Bin) -> Result<gst::Element, MediaError> {
+    fn sink(&mut self, bin: &gst::Bin) -> Result<gst::Element, MediaError> {
         let sink = make("program", "filesink", "iso-file")?;
         sink.set_property("location", &self.path);
         sink.set_property("async", false);
         sink.set_property("sync", false);
         bin.add(&sink).map_err(|e| MediaError::build("program", e))?;
-        let finished = self.finished.clone();
-        sink.static_pad("sink").unwrap().add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-            if let Some(gst::PadProbeData::Event(ev)) = &info.data
-                && ev.type_() == gst::EventType::Eos
-            {
-                finished.store(true, Ordering::SeqCst);
-            }
-            gst::PadProbeReturn::Ok
-        });
+        self.finished = crate::media::elements::eos_flag(&sink.static_pad("sink").expect("filesink has a sink pad"));
         Ok(sink)
     }
 

@@ -169,20 +169,20 @@ pub(crate) enum Stall {
 /// The watchdog's check of one source: a source that sent no video for `timeout` leaves the screen (its slot
 /// shows the slate; its audio pad is silent anyway without data) until frames arrive again.
 pub(crate) fn watch(source: &BuiltSource, timeout: Duration) -> Option<Stall> {
+    let silent = source.liveness.silent_for() > timeout;
+    if source.liveness.stalled.swap(silent, Ordering::SeqCst) == silent {
+        return None;
+    }
+    show_if_visible(source);
+    Some(if silent { Stall::Stalled } else { Stall::Resumed })
+}
+
+/// On screen exactly when the layout gives the source a slot and it is not stalled.
+fn show_if_visible(source: &BuiltSource) {
     use gst::prelude::*;
     let l = &source.liveness;
-    let silent = l.silent_for() > timeout;
-    if silent && !l.stalled.swap(true, Ordering::SeqCst) {
-        source.video_pad.set_property("alpha", 0.0f64);
-        return Some(Stall::Stalled);
-    }
-    if !silent && l.stalled.swap(false, Ordering::SeqCst) {
-        if l.placed.load(Ordering::SeqCst) {
-            source.video_pad.set_property("alpha", 1.0f64);
-        }
-        return Some(Stall::Resumed);
-    }
-    None
+    let visible = l.placed.load(Ordering::SeqCst) && !l.is_stalled();
+    source.video_pad.set_property("alpha", if visible { 1.0f64 } else { 0.0 });
 }
 
 pub(crate) fn build(spec: &SourceSpec, inputs: MixerInputs<'_>) -> Result<BuiltSource, MediaError> {
@@ -234,21 +234,17 @@ pub(crate) fn place(source: &BuiltSource, rect: Option<Rect>, zorder: u32) {
     use gst::prelude::*;
     let (bin, pad) = (&source.bin, &source.video_pad);
     source.liveness.placed.store(rect.is_some(), Ordering::SeqCst);
-    let visible = if source.liveness.is_stalled() { 0.0f64 } else { 1.0 };
     if let (Some(r), Some(filter)) = (rect, bin.by_name(SIZE_FILTER)) {
         // Renegotiates the source's scaler to the new slot size (live, at the next frame).
         filter.set_property("caps", slot_caps(r.width, r.height));
     }
-    match rect {
-        Some(r) => {
-            pad.set_property("xpos", r.x);
-            pad.set_property("ypos", r.y);
-            pad.set_property("width", r.width);
-            pad.set_property("height", r.height);
-            pad.set_property("alpha", visible);
-        }
-        None => pad.set_property("alpha", 0.0f64),
+    if let Some(r) = rect {
+        pad.set_property("xpos", r.x);
+        pad.set_property("ypos", r.y);
+        pad.set_property("width", r.width);
+        pad.set_property("height", r.height);
     }
+    show_if_visible(source);
     pad.set_property("zorder", zorder);
 }
 
