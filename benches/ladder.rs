@@ -45,7 +45,8 @@ fn main() {
 
     // citizenhour
     let out = work.path().join("ours");
-    let plan = RenderPlan { ladder: ladder.clone(), segment_seconds: 4, thumbnail_at: Duration::from_secs(5) };
+    let plan =
+        RenderPlan { ladder: ladder.clone(), segment_seconds: 4, thumbnail_at: Duration::from_secs(5), trim: None };
     let cpu0 = cpu_seconds(libc::RUSAGE_SELF);
     let t0 = Instant::now();
     let report = render(&input, &out, &plan, &|_| {}).expect("render");

@@ -139,6 +139,35 @@ pub enum SessionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set the in/out points of the session's recording (e.g. `--in 0:45 --out 58:10`; `h:mm:ss`, `m:ss` or
+    /// seconds) or clear them; a published recording is rendered and published again.
+    Trim {
+        slug: String,
+        #[arg(long = "in", value_parser = parse_clock)]
+        start: Option<u64>,
+        #[arg(long = "out", value_parser = parse_clock)]
+        end: Option<u64>,
+        #[arg(long, conflicts_with_all = ["start", "end"])]
+        clear: bool,
+    },
+}
+
+/// `h:mm:ss`, `m:ss`, `ss` (fractions allowed in the last part) → milliseconds.
+pub fn parse_clock(s: &str) -> Result<u64, String> {
+    let parts: Vec<&str> = s.trim().split(':').collect();
+    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("{s:?} is not a time (h:mm:ss, m:ss or seconds)"));
+    }
+    let mut ms = 0f64;
+    for (i, p) in parts.iter().enumerate() {
+        let v: f64 = p.parse().map_err(|_| format!("{s:?} is not a time (h:mm:ss, m:ss or seconds)"))?;
+        let last = i == parts.len() - 1;
+        if v < 0.0 || !v.is_finite() || (!last && v.fract() != 0.0) || (i > 0 && v >= 60.0) {
+            return Err(format!("{s:?} is not a time (h:mm:ss, m:ss or seconds)"));
+        }
+        ms = ms * 60.0 + v;
+    }
+    Ok((ms * 1000.0).round() as u64)
 }
 
 #[derive(Subcommand, Debug)]
@@ -361,6 +390,26 @@ async fn session_cmd(config: &Config, command: SessionCommand) -> anyhow::Result
                 }
             }
         }
+        SessionCommand::Trim { slug, start, end, clear } => {
+            let session = db.session_by_slug(&slug).await?;
+            if !clear && start.is_none() && end.is_none() {
+                bail!("give --in and/or --out, or --clear");
+            }
+            if let (Some(s), Some(e)) = (start, end)
+                && s >= e
+            {
+                bail!("--in must be before --out");
+            }
+            let trim = (!clear).then(|| (start.unwrap_or(0) as i64, end.map(|e| e as i64)));
+            db.set_trim(session.id, trim).await?;
+            // Published already: render and publish again with the new points (the same job, never a second).
+            if let Some(job) = db.job_by_kind(session.id, crate::worker::PUBLISH_LOCAL).await? {
+                db.retry_job(job.id).await?;
+                println!("trim saved; job {} queued to publish again", job.id);
+            } else {
+                println!("trim saved");
+            }
+        }
         SessionCommand::Show { slug, json } => {
             let s = db.session_by_slug(&slug).await?;
             let view = SessionView::new(&s, &base);
@@ -368,6 +417,7 @@ async fn session_cmd(config: &Config, command: SessionCommand) -> anyhow::Result
             let publication = db.publication(s.id, "local").await?;
             let studio = db.studio_token(s.id).await?;
             let creds = db.source_credentials(s.id).await?;
+            let trim = db.trim(s.id).await?;
             let srt_host = if config.ingest.srt_public_host.is_empty() {
                 config.ingest.srt_listen.rsplit_once(':').map(|(h, _)| h.to_owned()).unwrap_or_default()
             } else {
@@ -398,6 +448,9 @@ async fn session_cmd(config: &Config, command: SessionCommand) -> anyhow::Result
                 v["studio_url"] = format!("{base}/studio/{}?token={studio}", s.slug).into();
                 v["ingest"] = ingest.into();
                 v["published"] = publication.map(|p| p.manifest).unwrap_or(serde_json::Value::Null);
+                v["trim"] = trim
+                    .map(|(i, o)| serde_json::json!({ "in_ms": i, "out_ms": o }))
+                    .unwrap_or(serde_json::Value::Null);
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 println!(
@@ -505,4 +558,20 @@ async fn questions_cmd(config: &Config, command: QuestionsCommand) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_clock;
+
+    #[test]
+    fn clock_times_parse_and_junk_is_refused() {
+        assert_eq!(parse_clock("45"), Ok(45_000));
+        assert_eq!(parse_clock("0:45"), Ok(45_000));
+        assert_eq!(parse_clock("58:10"), Ok(3_490_000));
+        assert_eq!(parse_clock("1:02:03.5"), Ok(3_723_500));
+        for bad in ["", ":", "1:", "a:10", "1:60", "-3", "1:2:3:4", "1.5:00", "inf"] {
+            assert!(parse_clock(bad).is_err(), "{bad:?}");
+        }
+    }
 }

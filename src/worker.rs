@@ -179,7 +179,13 @@ pub fn is_permanent(e: &AppError) -> bool {
     match e {
         AppError::Invalid(_) | AppError::Config(_) => true,
         AppError::Media(m) => {
-            matches!(m, MediaError::Unreadable { .. } | MediaError::Runtime { .. } | MediaError::MissingElement { .. })
+            matches!(
+                m,
+                MediaError::Unreadable { .. }
+                    | MediaError::Runtime { .. }
+                    | MediaError::MissingElement { .. }
+                    | MediaError::Invalid(_)
+            )
         }
         _ => false,
     }

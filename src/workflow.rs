@@ -38,10 +38,15 @@ pub async fn publish_session(
     let site = config.site_dir();
     let staging = publish::local::staging_dir(&site, session.slug.as_str());
     let _ = std::fs::remove_dir_all(&staging);
+    let trim = db.trim(session_id).await?.map(|(tin, tout)| post::Trim {
+        start: Duration::from_millis(tin.max(0) as u64),
+        end: tout.map(|o| Duration::from_millis(o.max(0) as u64)),
+    });
     let plan = RenderPlan {
         ladder: ladder(config)?,
         segment_seconds: config.publish.segment_seconds,
         thumbnail_at: Duration::from_secs(5),
+        trim,
     };
     let input = PathBuf::from(&recording.path);
     let out = staging.clone();
@@ -55,7 +60,8 @@ pub async fn publish_session(
             return Err(e.into());
         }
     };
-    let chapters = db.chapters(session_id, 120).await?;
+    let chapters =
+        trimmed_chapters(db.chapters(session_id, 120).await?, report.trimmed_from_ms as i64, report.duration_ms as i64);
     let entries = publish::chapters::entries(&chapters, report.duration_ms as i64);
     let rendered = publish::local::Rendered {
         duration_ms: report.duration_ms,
@@ -88,6 +94,28 @@ pub async fn publish_session(
         db.set_session_state(session_id, SessionState::Published).await?;
     }
     Ok(manifest)
+}
+
+/// Chapters on the trimmed timeline: shifted by the in point; the answer running at the in point starts at 0:00,
+/// earlier ones and those after the out point are left out.
+pub fn trimmed_chapters(
+    chapters: Vec<crate::domain::Chapter>,
+    from_ms: i64,
+    duration_ms: i64,
+) -> Vec<crate::domain::Chapter> {
+    let mut sorted = chapters;
+    sorted.sort_by_key(|c| c.start_ms);
+    let running = sorted.iter().rposition(|c| c.start_ms <= from_ms);
+    sorted
+        .into_iter()
+        .enumerate()
+        .filter(|(i, c)| c.start_ms > from_ms || Some(*i) == running)
+        .map(|(_, mut c)| {
+            c.start_ms = (c.start_ms - from_ms).max(0);
+            c
+        })
+        .filter(|c| c.start_ms < duration_ms)
+        .collect()
 }
 
 /// Publication target of the preliminary recording (the live HLS), replaced by `local` once rendered.

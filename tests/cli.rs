@@ -95,6 +95,29 @@ fn sessions_and_questions_are_managed_from_the_command_line_with_json_output() {
     );
     assert_eq!(ingest[0]["bearer_token"].as_str().unwrap().len(), 32);
 
+    // Trim points: clock formats, hostile values refused, cleared again.
+    assert!(run(&data, &["session", "trim", slug, "--in", "1:05.5", "--out", "1:02:03"]).status.success());
+    let shown = json(run(&data, &["session", "show", slug, "--json"]));
+    assert_eq!(shown["trim"], serde_json::json!({ "in_ms": 65_500, "out_ms": 3_723_000 }));
+    for (args, says) in [
+        (vec!["--in", "2:00", "--out", "1:00"], "before --out"),
+        (vec!["--in", "1:75"], "not a time"),
+        (vec!["--in", "-3"], ""),
+        (vec!["--in", "x"], "not a time"),
+        (vec![], "--clear"),
+    ] {
+        let out = run(&data, &[&["session", "trim", slug][..], &args[..]].concat());
+        assert!(!out.status.success(), "{args:?} accepted");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(json(run(&data, &["session", "show", slug, "--json"]))["trim"]["in_ms"], 65_500, "kept after refusals");
+    assert!(run(&data, &["session", "trim", slug, "--clear"]).status.success());
+    assert!(json(run(&data, &["session", "show", slug, "--json"]))["trim"].is_null());
+
     let missing = run(&data, &["session", "show", "gibt-es-nicht"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));

@@ -131,3 +131,71 @@ async fn a_corrupt_recording_fails_clearly_publishes_nothing_and_can_be_retried(
     assert!(db.publication(sid, "local").await.unwrap().is_some());
     assert_eq!(db.jobs(Some(sid)).await.unwrap().len(), 1, "still one job");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trimmed_publishing_starts_on_the_key_frame_before_the_in_point_and_shifts_the_chapters() {
+    let _ = tracing_subscriber::fmt().with_env_filter("citizenhour=debug,gstreamer=warn").try_init();
+    use citizenhour::domain::{QuestionDraft, QuestionOrigin, QuestionStatus, QuestionText};
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = setup(dir.path()).await;
+    let sid = session(&db, "jobs-trim").await;
+    let rec = config.recordings_dir().join("jobs-trim.mp4");
+    record(&rec, 8).await;
+    db.add_recording(sid, &rec.to_string_lossy(), 8000).await.unwrap();
+    // Three answers at 1 s, 4 s and 7 s of the recording.
+    for (text, at_ms) in [("Erste Frage?", 1000), ("Zweite Frage?", 4000), ("Dritte Frage?", 7000)] {
+        let q = db
+            .add_question(
+                sid,
+                &QuestionDraft {
+                    text: QuestionText::parse(text, 1500).unwrap(),
+                    author_name: None,
+                    email: None,
+                    show_name: false,
+                    origin: QuestionOrigin::Web,
+                    language: None,
+                    intake_note: None,
+                },
+            )
+            .await
+            .unwrap();
+        db.set_question_status(q.id, QuestionStatus::Approved).await.unwrap();
+        db.mark_answered(q.id, at_ms).await.unwrap();
+    }
+    // Staff cut the first 2.5 s and everything after 6 s (the recording has a key frame every second).
+    db.set_trim(sid, Some((2500, Some(6000)))).await.unwrap();
+    let w = Worker::start(db.clone(), config.clone()).await.unwrap();
+    w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
+    w.run_until_idle().await.unwrap();
+    let p = db.publication(sid, "local").await.unwrap().expect("published");
+    let m = &p.manifest;
+    let file = |k: &str| config.site_dir().join(m[k].as_str().unwrap().trim_start_matches("/media/"));
+    // 2.0 s (the key frame before 2.5 s) … 6.0 s: 4 s in every output.
+    let hls = probe::format_duration(&file("master_playlist")).unwrap();
+    assert!((hls - 4.0).abs() < 0.35, "HLS {hls:.2} s");
+    let mp4 = probe::packets(&file("mp4"), "v:0").unwrap();
+    assert!((mp4.duration() - 4.0).abs() < 0.35, "MP4 {mp4:?}");
+    let m4a = probe::packets(&file("audio"), "a:0").unwrap();
+    assert!((m4a.duration() - 4.0).abs() < 0.35, "M4A {m4a:?}");
+    assert!((m["duration_ms"].as_i64().unwrap() - 4000).abs() < 350, "{m}");
+    // The answer running at the in point starts at 0:00, the second moves to 2 s, the third is cut.
+    let chapters: Vec<(i64, String)> = m["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["start_ms"].as_i64().unwrap(), c["title"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(chapters.len(), 2, "{chapters:?}");
+    assert_eq!(chapters[0], (0, "Erste Frage?".to_owned()));
+    assert_eq!(chapters[1].1, "Zweite Frage?");
+    assert!((chapters[1].0 - 2000).abs() <= 50, "{chapters:?}");
+
+    // Inverted points are refused clearly and publish nothing new.
+    db.set_trim(sid, Some((5000, Some(3000)))).await.unwrap();
+    let job = db.retry_job(db.job_by_kind(sid, PUBLISH_LOCAL).await.unwrap().unwrap().id).await.unwrap();
+    w.run_until_idle().await.unwrap();
+    let j = db.job(job.id).await.unwrap().unwrap();
+    assert_eq!(j.state, JobState::Failed);
+    assert!(j.last_error.unwrap_or_default().contains("trim"), "readable reason");
+    assert_eq!(db.publication(sid, "local").await.unwrap().unwrap().manifest, p.manifest, "the good one stays");
+}

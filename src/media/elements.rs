@@ -19,6 +19,8 @@ pub enum MediaError {
     Frozen { pipeline: String, seconds: u64, unfinished: String },
     #[error("cannot read media {path}: {detail}")]
     Unreadable { path: String, detail: String },
+    #[error("{0}")]
+    Invalid(String),
     #[error("sample generation failed: {0}")]
     Samples(String),
     #[error("I/O error on {path}: {source}")]

@@ -114,3 +114,35 @@ impl Db {
         .transpose()
     }
 }
+
+impl Db {
+    /// Sets (or with `None` clears) the in/out points of the session's recording, in milliseconds.
+    pub async fn set_trim(&self, session: SessionId, trim: Option<(i64, Option<i64>)>) -> Result<(), StorageError> {
+        let (tin, tout) = match trim {
+            Some((i, o)) => (Some(i), o),
+            None => (None, None),
+        };
+        let r = sqlx::query("UPDATE sessions SET trim_in_ms = ?, trim_out_ms = ? WHERE id = ?")
+            .bind(tin)
+            .bind(tout)
+            .bind(session.0)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StorageError::SessionNotFound(session.0.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The session's in/out points, if staff set any.
+    pub async fn trim(&self, session: SessionId) -> Result<Option<(i64, Option<i64>)>, StorageError> {
+        let row = sqlx::query("SELECT trim_in_ms, trim_out_ms FROM sessions WHERE id = ?")
+            .bind(session.0)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Err(StorageError::SessionNotFound(session.0.to_string())) };
+        let tin: Option<i64> = row.try_get("trim_in_ms")?;
+        let tout: Option<i64> = row.try_get("trim_out_ms")?;
+        Ok(tin.map(|i| (i, tout)).or(tout.map(|o| (0, Some(o)))))
+    }
+}

@@ -72,8 +72,19 @@ impl Ladder {
 pub struct RenderPlan {
     pub ladder: Ladder,
     pub segment_seconds: u32,
-    /// Where to take the thumbnail; clamped into the recording.
+    /// Where to take the thumbnail (from the trimmed start); clamped into the recording.
     pub thumbnail_at: Duration,
+    /// Staff's in and out points. The in point snaps back to the key frame before it (the top rung copies the
+    /// recorded H.264, which can only start on a key frame); every output starts there. See
+    /// [`RenderReport::trimmed_from_ms`].
+    pub trim: Option<Trim>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Trim {
+    pub start: Duration,
+    /// `None`: to the end.
+    pub end: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -92,7 +103,12 @@ pub struct RenderedVariant {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RenderReport {
+    /// Length of what was rendered (after trimming).
     pub duration_ms: u64,
+    /// Where in the recording the rendered outputs start (the in point, snapped to a key frame); chapters shift
+    /// by this.
+    #[serde(default)]
+    pub trimmed_from_ms: u64,
     pub variants: Vec<RenderedVariant>,
     /// Relative paths inside the output directory.
     pub master_playlist: String,
@@ -191,6 +207,10 @@ pub fn render(
         return Err(MediaError::build(P, format!("no ladder rung fits a {}p recording", video.height)));
     }
     let fps = if video.fps > 0.0 { video.fps.round() as u32 } else { 30 };
+    let cut = match plan.trim {
+        Some(t) => Cut::plan(input, t, info.duration)?,
+        None => Cut::whole(info.duration),
+    };
     let aspect = video.width as f64 / video.height as f64;
     std::fs::create_dir_all(out_dir).map_err(|e| MediaError::io(out_dir, e))?;
 
@@ -210,16 +230,18 @@ pub fn render(
     let (vsink, asink) = (vparse.static_pad("sink").unwrap(), aparse.static_pad("sink").unwrap());
     demux.connect_pad_added(move |_, pad| {
         let name = pad.name();
-        let target = if name.starts_with("video") {
-            &vsink
+        let (target, video) = if name.starts_with("video") {
+            (&vsink, true)
         } else if name.starts_with("audio") {
-            &asink
+            (&asink, false)
         } else {
             return;
         };
-        if !target.is_linked()
-            && let Err(e) = pad.link(target)
-        {
+        if target.is_linked() {
+            return;
+        }
+        cut.apply(pad, video);
+        if let Err(e) = pad.link(target) {
             tracing::warn!("post: cannot link demuxer pad {name}: {e:?}");
         }
     });
@@ -268,10 +290,9 @@ pub fn render(
     gst::Element::link_many([&dq, &dec, &rawtee]).map_err(b)?;
     tee_to(&vtee, &dq)?;
 
-    // Thumbnail: the first frame at or after T, scaled to 640 wide.
+    // Thumbnail: the first frame at or after T (from the trimmed start), scaled to 640 wide.
     let thumb_name = "thumbnail.jpg";
-    let duration = info.duration;
-    let at = plan.thumbnail_at.min(duration / 3);
+    let thumb_at = plan.thumbnail_at.min(cut.duration() / 3).as_nanos() as u64;
     let tq = queue("thumb-queue")?;
     let tconv = make(P, "videoconvert", "thumb-convert")?;
     let tscale = make(P, "videoscale", "thumb-scale")?;
@@ -287,11 +308,10 @@ pub fn render(
     gst::Element::link_many([&tq, &tconv, &tscale, &tcaps, &jpeg, &tsink]).map_err(b)?;
     tee_to(&rawtee, &tq)?;
     let taken = std::sync::atomic::AtomicBool::new(false);
-    let at_ns = at.as_nanos() as u64;
     tq.static_pad("src").unwrap().add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         let Some(gst::PadProbeData::Buffer(buf)) = &info.data else { return gst::PadProbeReturn::Ok };
         let pts = buf.pts().map(|t| t.nseconds()).unwrap_or(0);
-        if pts >= at_ns && !taken.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if pts >= thumb_at && !taken.swap(true, std::sync::atomic::Ordering::SeqCst) {
             gst::PadProbeReturn::Ok
         } else {
             gst::PadProbeReturn::Drop
@@ -356,6 +376,8 @@ pub fn render(
     }
     let audio_caps = Captured::on(&aparse.static_pad("src").unwrap());
 
+    let duration = cut.duration();
+
     // Progress: position over duration, twice a second.
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let result = std::thread::scope(|scope| {
@@ -400,12 +422,171 @@ pub fn render(
     write_master(&out_dir.join(master), &variants, fps)?;
     Ok(RenderReport {
         duration_ms: duration.as_millis() as u64,
+        trimmed_from_ms: cut.from.as_millis() as u64,
         variants,
         master_playlist: master.into(),
         mp4: mp4_name.into(),
         audio: audio_name.into(),
         thumbnail: thumb_name.into(),
     })
+}
+
+/// The part of the recording that is rendered: `[from, end)`, `from` on a key frame. Every buffer outside is
+/// dropped right after the demuxer and the rest is shifted to start at zero, before any element downstream has
+/// seen data: muxers and segmenters get an ordinary stream from 0 (a flushing seek after preroll is not that:
+/// mp4mux and splitmuxsink miscompute their start from it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Cut {
+    from: Duration,
+    end: Duration,
+    /// Subtracted from every timestamp: the key frame's DTS if it decodes before it shows (B-frames), else `from`.
+    shift: Duration,
+}
+
+impl Cut {
+    fn whole(duration: Duration) -> Cut {
+        Cut { from: Duration::ZERO, end: duration, shift: Duration::ZERO }
+    }
+
+    /// Validates `trim` against the recording and finds the key frame at or before its in point.
+    fn plan(input: &Path, trim: Trim, recording: Duration) -> Result<Cut, MediaError> {
+        let end = trim.end.unwrap_or(recording).min(recording);
+        if trim.start >= end {
+            return Err(MediaError::Invalid(format!(
+                "trim: in point {} is not before out point {}",
+                clock(trim.start),
+                clock(end)
+            )));
+        }
+        if trim.start.is_zero() {
+            return Ok(Cut { end, ..Cut::whole(recording) });
+        }
+        let (pts, dts) = key_frame_before(input, trim.start)?;
+        tracing::debug!(?pts, ?dts, in_point = ?trim.start, "trim: key frame before the in point");
+        Ok(Cut { from: pts, end, shift: dts.min(pts) })
+    }
+
+    fn duration(&self) -> Duration {
+        self.end.saturating_sub(self.from)
+    }
+
+    /// Installs the drop-and-shift probe on a demuxer pad. Video starts on the key frame at `from`; audio at
+    /// `from`; both end before `end`. (On a source pad: GStreamer 1.22 warns about dropped buffers on sink pads.)
+    fn apply(self, pad: &gst::Pad, video: bool) {
+        if self == Cut::whole(self.end) {
+            return;
+        }
+        let started = std::sync::atomic::AtomicBool::new(!video);
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let Some(buf) = info.buffer() else { return gst::PadProbeReturn::Ok };
+            let Some(pts) = buf.pts() else { return gst::PadProbeReturn::Ok };
+            let pts = Duration::from_nanos(pts.nseconds());
+            if pts < self.from {
+                return gst::PadProbeReturn::Drop;
+            }
+            if !started.load(std::sync::atomic::Ordering::Relaxed) {
+                if buf.flags().contains(gst::BufferFlags::DELTA_UNIT) {
+                    return gst::PadProbeReturn::Drop;
+                }
+                started.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            self.keep_and_shift(pts, info)
+        });
+    }
+
+    fn keep_and_shift(&self, pts: Duration, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+        if pts >= self.end {
+            return gst::PadProbeReturn::Drop;
+        }
+        let shift = gst::ClockTime::from_nseconds(self.shift.as_nanos() as u64);
+        if let Some(buf) = info.buffer_mut() {
+            let buf = buf.make_mut();
+            let p = buf.pts().map(|t| t.saturating_sub(shift));
+            let d = buf.dts().map(|t| t.saturating_sub(shift));
+            buf.set_pts(p);
+            buf.set_dts(d);
+        }
+        gst::PadProbeReturn::Ok
+    }
+}
+
+/// `h:mm:ss.mmm` for error messages staff read.
+fn clock(d: Duration) -> String {
+    let ms = d.as_millis();
+    format!("{}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+}
+
+/// (PTS, DTS) of the recording's last video key frame at or before `at`: a key-unit seek in a demux-only
+/// pipeline, which reads the MP4 index and one frame, not the media.
+fn key_frame_before(input: &Path, at: Duration) -> Result<(Duration, Duration), MediaError> {
+    const K: &str = "post-keyframe";
+    let b = |e: String| MediaError::build(K, e);
+    let pipeline = gst::Pipeline::with_name(K);
+    let src = make(K, "filesrc", "src")?;
+    src.set_property("location", input.to_string_lossy().to_string());
+    let demux = make(K, "qtdemux", "demux")?;
+    let sink = make(K, "fakesink", "sink")?;
+    sink.set_property("sync", false);
+    pipeline.add_many([&src, &demux, &sink]).map_err(|e| b(e.to_string()))?;
+    src.link(&demux).map_err(|e| b(e.to_string()))?;
+    // The first buffer after the seek's flush: where the demuxer really starts (the key frame).
+    type FirstFrame = Option<(gst::ClockTime, Option<gst::ClockTime>)>;
+    let first: Arc<Mutex<FirstFrame>> = Arc::default();
+    let seen = first.clone();
+    let sink_pad = sink.static_pad("sink").unwrap();
+    demux.connect_pad_added(move |_, pad| {
+        if !pad.name().starts_with("video") || sink_pad.is_linked() {
+            return;
+        }
+        let seen = seen.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_FLUSH, move |_, info| {
+            if let Some(ev) = info.event()
+                && ev.type_() == gst::EventType::FlushStop
+            {
+                *seen.lock().unwrap() = None;
+            } else if let Some(buf) = info.buffer()
+                && let Some(pts) = buf.pts()
+            {
+                seen.lock().unwrap().get_or_insert((pts, buf.dts()));
+            }
+            gst::PadProbeReturn::Ok
+        });
+        let _ = pad.link(&sink_pad);
+    });
+    let wait = |what: &str| -> Result<(), MediaError> {
+        let bus = pipeline.bus().expect("a pipeline has a bus");
+        match bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_seconds(30),
+                &[gst::MessageType::AsyncDone, gst::MessageType::Error],
+            )
+            .as_ref()
+            .map(|m| m.view())
+        {
+            Some(gst::MessageView::AsyncDone(_)) => Ok(()),
+            Some(gst::MessageView::Error(e)) => Err(MediaError::Unreadable {
+                path: input.display().to_string(),
+                detail: format!("{what}: {}", e.error()),
+            }),
+            _ => Err(b(format!("{what} timed out"))),
+        }
+    };
+    let result = (|| {
+        pipeline.set_state(gst::State::Paused).map_err(|e| b(e.to_string()))?;
+        wait("reading the recording's index")?;
+        pipeline
+            .seek_simple(
+                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
+                gst::ClockTime::from_nseconds(at.as_nanos() as u64),
+            )
+            .map_err(|e| b(format!("seek to the in point: {e}")))?;
+        wait("seeking to the in point")?;
+        let (pts, dts) = first.lock().unwrap().ok_or_else(|| b("no frame at the in point".into()))?;
+        let dts = dts.unwrap_or(pts);
+        Ok((Duration::from_nanos(pts.nseconds()), Duration::from_nanos(dts.nseconds())))
+    })();
+    let _ = pipeline.set_state(gst::State::Null);
+    result
 }
 
 /// Reads a media playlist and its segment files: (peak, average) bits per second and the segment count.

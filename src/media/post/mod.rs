@@ -3,4 +3,4 @@
 
 pub mod ladder;
 
-pub use ladder::{Ladder, RenderPlan, RenderReport, RenderedVariant, Rung, render};
+pub use ladder::{Ladder, RenderPlan, RenderReport, RenderedVariant, Rung, Trim, render};
