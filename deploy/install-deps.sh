@@ -20,7 +20,7 @@ pkgs=(
 )
 if [[ $want_test == 1 ]]; then
   # Real servers the tests start on 127.0.0.1 (see tests/services/).
-  pkgs+=(python3 nginx libnginx-mod-rtmp chromium)
+  pkgs+=(python3 python3-aiosmtpd nginx libnginx-mod-rtmp chromium)
   # Firefox for the WHIP browser test: Debian ships firefox-esr; Ubuntu only `firefox` (or ESR from the
   # mozillateam PPA).
   if apt-cache show firefox-esr >/dev/null 2>&1; then pkgs+=(firefox-esr); else pkgs+=(firefox); fi
@@ -68,4 +68,14 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: cargo not found; install Rust 1.95 with rustup (https://rustup.rs)" >&2
   exit 1
+fi
+
+if [[ $want_test == 1 ]]; then
+  # Garage (S3) for the publishing tests: built once (~15 min on 2 cores) and cached in ~/.cargo/bin.
+  garage_version=2.5.0
+  garage_bin=$(command -v garage || echo "$HOME/.cargo/bin/garage")
+  if [[ ! -x $garage_bin ]] || ! "$garage_bin" --version 2>/dev/null | grep -q "$garage_version"; then
+    echo "install-deps: building garage $garage_version (once; cached in ~/.cargo/bin)"
+    cargo install garage --locked --version "$garage_version"
+  fi
 fi

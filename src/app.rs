@@ -18,6 +18,8 @@ pub enum AppError {
     Media(#[from] crate::media::MediaError),
     #[error(transparent)]
     Publish(#[from] publish::PublishError),
+    #[error("answer notices: {0}")]
+    Notify(#[from] publish::notify::NotifyError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("I/O error on {path}: {source}")]

@@ -28,6 +28,36 @@ pub struct Config {
     pub publish: PublishConfig,
     pub youtube: YoutubeConfig,
     pub ingest: IngestConfig,
+    #[serde(default)]
+    pub mail: MailConfig,
+}
+
+/// Outgoing mail (answer notices to askers). An empty `smtp_host` turns notices off.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    #[serde(default)]
+    pub smtp_host: String,
+    #[serde(default = "default_smtp_port")]
+    pub smtp_port: u16,
+    /// `starttls` (default), `tls` (implicit, port 465) or `none` (only for a relay on the same host).
+    #[serde(default = "default_smtp_tls")]
+    pub smtp_tls: String,
+    #[serde(default)]
+    pub username: String,
+    #[serde(default, serialize_with = "ser_secret_redacted")]
+    pub password: Option<SecretString>,
+    /// Sender, e.g. `Stadt Musterstadt <buergerstunde@musterstadt.example>`.
+    #[serde(default)]
+    pub from: String,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+
+fn default_smtp_tls() -> String {
+    "starttls".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -109,6 +139,60 @@ pub struct PublishConfig {
     /// Run the publishing worker inside `serve` (else run `citizenhour worker` separately).
     #[serde(default = "yes")]
     pub worker: bool,
+    /// Where recordings go besides the local site (always published): `s3`, `youtube`. Sessions may override
+    /// this (`citizenhour session targets`).
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// S3-compatible storage (AWS S3, Garage, Ceph RGW, MinIO …); needed when a target is `s3`.
+    #[serde(default)]
+    pub s3: Option<S3Config>,
+}
+
+/// Publish targets besides the always-published local site.
+pub const PUBLISH_TARGETS: &[&str] = &["s3", "youtube"];
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint URL, e.g. `https://s3.eu-central-1.amazonaws.com` or `http://127.0.0.1:3900` (Garage). Empty: AWS
+    /// for `region`.
+    #[serde(default)]
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    /// Key prefix inside the bucket, e.g. `buergerstunde/`.
+    #[serde(default)]
+    pub prefix: String,
+    pub access_key_id: String,
+    #[serde(serialize_with = "ser_secret_redacted")]
+    pub secret_access_key: Option<SecretString>,
+    /// Path-style addressing (`endpoint/bucket/key`), which Garage, Ceph RGW and MinIO want by default.
+    #[serde(default = "yes")]
+    pub path_style: bool,
+    /// Where citizens fetch the files (a CDN or the bucket's website endpoint), without the key. Empty:
+    /// `endpoint/bucket`.
+    #[serde(default)]
+    pub public_base_url: String,
+    /// Multipart part size in MiB (S3 allows 5–5120); files larger than one part are uploaded in parts, which
+    /// resume after a restart.
+    #[serde(default = "default_part_mib")]
+    pub part_size_mib: u64,
+}
+
+fn default_part_mib() -> u64 {
+    8
+}
+
+impl S3Config {
+    /// Public URL of an object key.
+    pub fn public_url(&self, key: &str) -> String {
+        let base = if self.public_base_url.trim().is_empty() {
+            format!("{}/{}", self.endpoint.trim_end_matches('/'), self.bucket)
+        } else {
+            self.public_base_url.trim().trim_end_matches('/').to_owned()
+        };
+        format!("{base}/{key}")
+    }
 }
 
 fn yes() -> bool {
@@ -151,9 +235,16 @@ impl Default for Config {
                 stall_timeout_ms: 2000,
                 loudness_target_lufs: Some(-16.0),
             },
-            publish: PublishConfig { ladder_file: String::new(), segment_seconds: 4, worker: true },
+            publish: PublishConfig {
+                ladder_file: String::new(),
+                segment_seconds: 4,
+                worker: true,
+                targets: Vec::new(),
+                s3: None,
+            },
             youtube: YoutubeConfig { rtmp_url: String::new(), stream_key: None },
             ingest: IngestConfig { srt_listen: String::new(), srt_public_host: String::new() },
+            mail: MailConfig { smtp_port: default_smtp_port(), smtp_tls: default_smtp_tls(), ..MailConfig::default() },
         }
     }
 }
@@ -203,6 +294,40 @@ impl Config {
         }
         if !(100..=10_000).contains(&m.fragment_ms) {
             return Err(ConfigError::Invalid("media.fragment_ms must be 100–10000".into()));
+        }
+        for t in &self.publish.targets {
+            if !PUBLISH_TARGETS.contains(&t.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "publish.targets: unknown target {t:?} (known: {})",
+                    PUBLISH_TARGETS.join(", ")
+                )));
+            }
+        }
+        if self.publish.targets.iter().any(|t| t == "s3") && self.publish.s3.is_none() {
+            return Err(ConfigError::Invalid("publish.targets has \"s3\" but [publish.s3] is missing".into()));
+        }
+        if let Some(s3) = &self.publish.s3 {
+            if s3.bucket.trim().is_empty() || s3.region.trim().is_empty() {
+                return Err(ConfigError::Invalid("publish.s3: bucket and region are required".into()));
+            }
+            if !(5..=5120).contains(&s3.part_size_mib) {
+                return Err(ConfigError::Invalid("publish.s3.part_size_mib must be 5–5120 (S3's limits)".into()));
+            }
+            let e = &s3.endpoint;
+            if !(e.is_empty() || e.starts_with("http://") || e.starts_with("https://")) {
+                return Err(ConfigError::Invalid("publish.s3.endpoint must be an http(s) URL".into()));
+            }
+        }
+        if !self.mail.smtp_host.is_empty() {
+            if !["starttls", "tls", "none"].contains(&self.mail.smtp_tls.as_str()) {
+                return Err(ConfigError::Invalid("mail.smtp_tls must be starttls, tls or none".into()));
+            }
+            if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "mail.from {:?} is not an address (e.g. \"Stadt Musterstadt <buergerstunde@musterstadt.example>\")",
+                    self.mail.from
+                )));
+            }
         }
         if self.intake.max_question_chars == 0 {
             return Err(ConfigError::Invalid("intake.max_question_chars must be > 0".into()));

@@ -22,6 +22,21 @@ use tokio::sync::Notify;
 
 /// Render the recording (ladder, MP4, thumbnail, chapters) and publish it on the local site.
 pub const PUBLISH_LOCAL: &str = "publish_local";
+/// Copy the local publication to S3-compatible storage (after `publish_local`, when the session's targets say so).
+pub const PUBLISH_S3: &str = "publish_s3";
+/// Upload the MP4 to YouTube with chapters, thumbnail and captions.
+pub const PUBLISH_YOUTUBE: &str = "publish_youtube";
+/// Mail each asker whose question was answered a link to the minute (after the publications).
+pub const NOTIFY_ASKERS: &str = "notify_askers";
+
+/// The job that publishes to a target named in `[publish] targets`.
+pub fn job_for_target(target: &str) -> Option<&'static str> {
+    match target {
+        "s3" => Some(PUBLISH_S3),
+        "youtube" => Some(PUBLISH_YOUTUBE),
+        _ => None,
+    }
+}
 /// Attempts before a job with transient failures is given up.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
 
@@ -118,6 +133,7 @@ impl Worker {
                 self.db.finish_job(job.id).await?;
                 tracing::info!(job = job.id, kind = %job.kind, "job done");
                 self.tell(job.session_id, JobOutcome::Done { kind: job.kind.clone(), published });
+                self.follow_up(&job, true).await?;
             }
             Err(e) => {
                 let error = e.to_string();
@@ -126,6 +142,7 @@ impl Worker {
                     self.db.fail_job(job.id, &error, None).await?;
                     tracing::error!(job = job.id, kind = %job.kind, "job failed: {error}");
                     self.tell(job.session_id, JobOutcome::Failed { kind: job.kind.clone(), error });
+                    self.follow_up(&job, false).await?;
                 } else {
                     let wait = backoff(job.attempts, job.id);
                     self.db.fail_job(job.id, &error, Some(Utc::now() + wait)).await?;
@@ -138,6 +155,41 @@ impl Worker {
             }
         }
         Ok(true)
+    }
+
+    /// Queues what comes after a finished (`done`) or given-up job:
+    /// - `publish_local` done → one job per further target (run again if they ran for an older render); and,
+    ///   without YouTube, the notices;
+    /// - `publish_youtube` done or given up → the notices (the town site link is enough when YouTube fails).
+    ///
+    /// Notices are queued once per session and never re-run by a re-render: askers get one mail.
+    async fn follow_up(&self, job: &Job, done: bool) -> Result<(), AppError> {
+        let session = job.session_id;
+        match job.kind.as_str() {
+            PUBLISH_LOCAL if done => {
+                let targets = crate::workflow::publish_targets(&self.db, &self.config, session).await?;
+                for kind in targets.iter().filter_map(|t| job_for_target(t)) {
+                    match self.db.job_by_kind(session, kind).await? {
+                        Some(j) if j.state != crate::storage::JobState::Running => {
+                            self.db.retry_job(j.id).await?;
+                        }
+                        Some(_) => {}
+                        None => {
+                            self.db.enqueue_job(session, kind, DEFAULT_MAX_ATTEMPTS).await?;
+                        }
+                    }
+                }
+                if !targets.iter().any(|t| t == "youtube") {
+                    self.db.enqueue_job(session, NOTIFY_ASKERS, DEFAULT_MAX_ATTEMPTS).await?;
+                }
+            }
+            PUBLISH_YOUTUBE => {
+                self.db.enqueue_job(session, NOTIFY_ASKERS, DEFAULT_MAX_ATTEMPTS).await?;
+            }
+            _ => {}
+        }
+        self.wake.notify_one();
+        Ok(())
     }
 
     /// Runs the job's work; returns the URL of what it published, if anything.
@@ -162,6 +214,18 @@ impl Worker {
                 let m = crate::workflow::publish_session(&self.db, &self.config, job.session_id, progress).await?;
                 Ok(Some(format!("{}/r/{}", self.config.public_url(), m.slug)))
             }
+            PUBLISH_S3 => {
+                let url = crate::workflow::publish_s3(&self.db, &self.config, job, &|step| {
+                    tracing::debug!(job = job.id, ?step, "s3");
+                })
+                .await?;
+                Ok(Some(url))
+            }
+            NOTIFY_ASKERS => {
+                let (sent, skipped) = crate::workflow::notify_askers(&self.db, &self.config, job.session_id).await?;
+                tracing::info!(job = job.id, sent, skipped, "answer notices");
+                Ok(None)
+            }
             other => Err(AppError::Invalid(format!("unknown job kind {other:?}"))),
         }
     }
@@ -178,6 +242,8 @@ pub fn is_permanent(e: &AppError) -> bool {
     use crate::media::MediaError;
     match e {
         AppError::Invalid(_) | AppError::Config(_) => true,
+        AppError::Publish(crate::publish::PublishError::Remote { permanent, .. }) => *permanent,
+        AppError::Notify(n) => matches!(n, crate::publish::notify::NotifyError::Config(_)),
         AppError::Media(m) => {
             matches!(
                 m,

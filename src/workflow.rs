@@ -164,3 +164,137 @@ pub async fn publish_live_as_vod(
     db.upsert_publication(session_id, LIVE_VOD, &serde_json::to_value(&manifest).expect("manifest serializes")).await?;
     Ok(manifest)
 }
+
+/// The targets a session publishes to besides the local site: its own choice, else `[publish] targets`.
+pub async fn publish_targets(db: &Db, config: &Config, session_id: SessionId) -> Result<Vec<String>, AppError> {
+    Ok(db.publish_targets(session_id).await?.unwrap_or_else(|| config.publish.targets.clone()))
+}
+
+/// Copies the session's local publication to S3, one resumable step at a time; the checkpoint is saved after
+/// every step (a restarted worker continues from the server's view of the multipart upload). Returns the
+/// public URL of `index.json`.
+pub async fn publish_s3(
+    db: &Db,
+    config: &Config,
+    job: &crate::storage::Job,
+    on_step: &(dyn Fn(&publish::s3::Step) + Send + Sync),
+) -> Result<String, AppError> {
+    let s3 = config.publish.s3.as_ref().ok_or_else(|| AppError::Invalid("[publish.s3] is not configured".into()))?;
+    let session = db.session_by_id(job.session_id).await?;
+    let slug = session.slug.as_str();
+    if db.publication(job.session_id, "local").await?.is_none() {
+        return Err(AppError::Invalid(format!("{slug} is not published locally yet")));
+    }
+    let dir = config.site_dir().join(publish::local::session_dir(slug));
+    let publisher = publish::s3::S3Publisher::new(s3);
+    let mut cp: publish::s3::S3Checkpoint = serde_json::from_value(job.checkpoint.clone()).unwrap_or_default();
+    publisher.begin(&dir, &mut cp)?;
+    let total: u64 = dir_size(&dir).max(1);
+    loop {
+        let step = publisher.step(&dir, slug, &mut cp).await;
+        // Saved after success and failure alike: a failed part keeps the upload id for the next attempt.
+        db.set_job_checkpoint(job.id, &serde_json::to_value(&cp).expect("checkpoint serializes")).await?;
+        let step = step?;
+        on_step(&step);
+        db.set_job_progress(job.id, (cp.bytes_sent as f64 / total as f64).min(0.99)).await?;
+        if let publish::s3::Step::Finished { url } = step {
+            let manifest = serde_json::json!({
+                "index": url,
+                "version": cp.version,
+                "bytes_sent": cp.bytes_sent,
+            });
+            db.upsert_publication(job.session_id, "s3", &manifest).await?;
+            return Ok(url);
+        }
+    }
+}
+
+fn dir_size(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.metadata() {
+                Ok(m) if m.is_dir() => stack.push(e.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+/// Mails every asker whose question was answered and who left an address, once: a notice is noted `sending`
+/// before it goes to SMTP and `sent` after. A notice left `sending` by a crash is sent again with the same
+/// Message-ID (the one window where a duplicate is possible: between the server's acceptance and our note).
+/// Returns (sent, skipped) counts.
+pub async fn notify_askers(db: &Db, config: &Config, session_id: SessionId) -> Result<(usize, usize), AppError> {
+    use crate::publish::notify::{Mailer, Notice, NotifyError, compose};
+    use crate::storage::NoticeState;
+    let session = db.session_by_id(session_id).await?;
+    let Some(local) = db.publication(session_id, "local").await? else {
+        return Err(AppError::Invalid(format!("{} is not published yet", session.slug)));
+    };
+    let manifest: LocalManifest =
+        serde_json::from_value(local.manifest).map_err(|e| AppError::Invalid(format!("local manifest: {e}")))?;
+    let Some(mailer) = Mailer::from_config(&config.mail)? else {
+        tracing::warn!(session = %session.slug, "answer notices not sent: [mail] smtp_host is not set");
+        return Ok((0, 0));
+    };
+    let youtube =
+        db.publication(session_id, "youtube").await?.and_then(|p| p.manifest["watch_url"].as_str().map(str::to_owned));
+    let page = format!("{}/r/{}", config.public_url(), session.slug);
+    let host = url_host(&config.public_url());
+    let (mut sent, mut skipped) = (0, 0);
+    for q in db.questions(session_id, Some(crate::domain::QuestionStatus::Answered)).await? {
+        let Some(email) = q.email.as_deref().filter(|e| !e.trim().is_empty()) else { continue };
+        // The chapter of this question on the published (trimmed) timeline; cut answers get no notice.
+        let Some(chapter) = manifest.chapters.iter().find(|c| c.question_id == q.id.0) else {
+            skipped += 1;
+            continue;
+        };
+        if db.notice_state(q.id).await? == Some(NoticeState::Sent) {
+            continue;
+        }
+        let message_id = format!("<answer.q{}.s{}@{host}>", q.id.0, session_id.0);
+        let notice = Notice {
+            to: email,
+            name: q.author_name.as_deref(),
+            language: q.language.as_deref(),
+            question: q.text.as_str(),
+            session_title: &session.title,
+            town: &config.town.name,
+            at_ms: chapter.start_ms,
+            page_url: &page,
+            youtube_url: youtube.as_deref(),
+            message_id: &message_id,
+        };
+        let message = match compose(&mailer.from, &notice) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(question = q.id.0, "answer notice skipped: {e}");
+                skipped += 1;
+                continue;
+            }
+        };
+        db.set_notice_state(session_id, q.id, NoticeState::Sending, &message_id).await?;
+        match mailer.send(message).await {
+            Ok(()) => {
+                db.set_notice_state(session_id, q.id, NoticeState::Sent, &message_id).await?;
+                sent += 1;
+            }
+            // The server refused this recipient for good: note it, go on with the others.
+            Err(NotifyError::Smtp { detail, permanent: true }) => {
+                tracing::warn!(question = q.id.0, "answer notice refused: {detail}");
+                skipped += 1;
+            }
+            // Connection refused, timeouts, 4xx: the job retries; what was sent stays sent.
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((sent, skipped))
+}
+
+fn url_host(url: &str) -> String {
+    url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or("citizenhour").to_owned()
+}

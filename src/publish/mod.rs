@@ -1,8 +1,11 @@
 //! Publishing: putting a rendered recording and its chapters where citizens find them.
-//! Targets: [`local`] (the embedded site, served by the web server). No GStreamer here.
+//! Targets: [`local`] (the embedded site, served by the web server; every other target copies from it), [`s3`]
+//! (S3-compatible storage); and [`notify`], the answer notices to askers. No GStreamer here.
 
 pub mod chapters;
 pub mod local;
+pub mod notify;
+pub mod s3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -10,6 +13,9 @@ pub enum PublishError {
     Io { path: String, source: std::io::Error },
     #[error("rendition incomplete: {0}")]
     Incomplete(String),
+    /// A remote target refused or failed; `permanent` when retrying cannot help (credentials, missing bucket).
+    #[error("{target}: {detail}")]
+    Remote { target: &'static str, detail: String, permanent: bool },
 }
 
 impl PublishError {

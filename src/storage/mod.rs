@@ -8,7 +8,7 @@ mod recordings;
 mod sessions;
 
 pub use jobs::{Job, JobState};
-pub use recordings::{Publication, RecordingRow};
+pub use recordings::{NoticeState, Publication, RecordingRow};
 pub use sessions::NewSession;
 
 use sqlx::SqlitePool;

@@ -146,3 +146,71 @@ impl Db {
         Ok(tin.map(|i| (i, tout)).or(tout.map(|o| (0, Some(o)))))
     }
 }
+
+/// Whether an answer notice went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeState {
+    /// Handed to SMTP, outcome unknown (the process stopped in between).
+    Sending,
+    Sent,
+}
+
+impl Db {
+    /// Chooses the publish targets of one session (`None`: the configured default).
+    pub async fn set_publish_targets(
+        &self,
+        session: SessionId,
+        targets: Option<&[String]>,
+    ) -> Result<(), StorageError> {
+        let r = sqlx::query("UPDATE sessions SET publish_targets = ? WHERE id = ?")
+            .bind(targets.map(|t| t.join(",")))
+            .bind(session.0)
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(StorageError::SessionNotFound(session.0.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The session's own publish targets, if staff chose any.
+    pub async fn publish_targets(&self, session: SessionId) -> Result<Option<Vec<String>>, StorageError> {
+        let row = sqlx::query("SELECT publish_targets FROM sessions WHERE id = ?")
+            .bind(session.0)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Err(StorageError::SessionNotFound(session.0.to_string())) };
+        let t: Option<String> = row.try_get("publish_targets")?;
+        Ok(t.map(|t| t.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()))
+    }
+
+    pub async fn notice_state(&self, question: crate::domain::QuestionId) -> Result<Option<NoticeState>, StorageError> {
+        let row = sqlx::query("SELECT state FROM notifications WHERE question_id = ?")
+            .bind(question.0)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| if r.get::<String, _>("state") == "sent" { NoticeState::Sent } else { NoticeState::Sending }))
+    }
+
+    /// Notes a notice as being sent (before SMTP) or sent (after).
+    pub async fn set_notice_state(
+        &self,
+        session: SessionId,
+        question: crate::domain::QuestionId,
+        state: NoticeState,
+        message_id: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO notifications (question_id, session_id, state, message_id, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (question_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(question.0)
+        .bind(session.0)
+        .bind(if state == NoticeState::Sent { "sent" } else { "sending" })
+        .bind(message_id)
+        .bind(fmt_time(Utc::now()))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

@@ -124,3 +124,49 @@ impl TestApp {
         self.db.count_questions(session.id).await.unwrap()
     }
 }
+
+/// A recording like the live program writes (H.264 with a key frame every second + AAC in MP4), made by ffmpeg:
+/// `seconds` of a moving test pattern at `width`×`height`, `kbit` video bitrate.
+pub fn ffmpeg_recording(path: &std::path::Path, seconds: u32, width: u32, height: u32, kbit: u32) {
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size={width}x{height}:rate=30"))
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t"])
+        .arg(seconds.to_string())
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-bf", "0", "-pix_fmt", "yuv420p"])
+        .args(["-b:v", &format!("{kbit}k"), "-maxrate", &format!("{kbit}k"), "-bufsize", &format!("{kbit}k")])
+        .args(["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"])
+        .arg(path)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(st.success(), "ffmpeg made no recording");
+}
+
+/// Adds approved and answered questions at the given recording times (ms).
+/// `(text, answered at ms, e-mail, language)`
+pub async fn answered_questions(
+    db: &Db,
+    session: citizenhour::domain::SessionId,
+    answers: &[(&str, i64, Option<&str>, Option<&str>)],
+) {
+    use citizenhour::domain::{QuestionDraft, QuestionOrigin, QuestionStatus, QuestionText};
+    for (text, at_ms, email, language) in answers {
+        let q = db
+            .add_question(
+                session,
+                &QuestionDraft {
+                    text: QuestionText::parse(text, 1500).unwrap(),
+                    author_name: Some("Erika Muster".into()),
+                    email: email.map(str::to_owned),
+                    show_name: false,
+                    origin: QuestionOrigin::Web,
+                    language: language.map(str::to_owned),
+                    intake_note: None,
+                },
+            )
+            .await
+            .unwrap();
+        db.set_question_status(q.id, QuestionStatus::Approved).await.unwrap();
+        db.mark_answered(q.id, *at_ms).await.unwrap();
+    }
+}

@@ -62,3 +62,183 @@ impl Drop for NginxRtmp {
         let _ = Command::new(script("nginx-rtmp.sh")).arg("stop").arg(&self.dir).status();
     }
 }
+
+/// Garage, a production S3 server, with one key and a fresh bucket (`tests/services/garage.sh`).
+pub struct Garage {
+    pub dir: PathBuf,
+    pub port: u16,
+    pub key_id: String,
+    pub secret: String,
+    pub bucket: String,
+}
+
+impl Garage {
+    pub fn start(dir: &Path) -> Garage {
+        let hex = |n: usize| -> String {
+            use rand::Rng;
+            let mut r = rand::rng();
+            (0..n).map(|_| format!("{:x}", r.random_range(0..16u8))).collect()
+        };
+        let g = Garage {
+            dir: dir.to_owned(),
+            port: free_port(),
+            key_id: format!("GK{}", hex(24)),
+            secret: hex(64),
+            bucket: "buergerstunde".into(),
+        };
+        let st = Command::new(script("garage.sh"))
+            .arg("start")
+            .arg(&g.dir)
+            .args([g.port.to_string(), free_port().to_string(), free_port().to_string()])
+            .args([&g.key_id, &g.secret, &g.bucket])
+            .status()
+            .unwrap();
+        assert!(st.success(), "garage did not start (deploy/install-deps.sh --test installs it)");
+        g
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `[publish.s3]` for this server, optionally through another endpoint (a proxy).
+    pub fn config(&self, endpoint: Option<String>) -> citizenhour::config::S3Config {
+        citizenhour::config::S3Config {
+            endpoint: endpoint.unwrap_or_else(|| self.endpoint()),
+            region: "garage".into(),
+            bucket: self.bucket.clone(),
+            prefix: "recordings/".into(),
+            access_key_id: self.key_id.clone(),
+            secret_access_key: Some(self.secret.clone().into()),
+            path_style: true,
+            public_base_url: "https://cdn.musterstadt.example/".into(),
+            part_size_mib: 5,
+        }
+    }
+
+    /// The same settings as `CITIZENHOUR__PUBLISH__S3__*` environment variables (for a worker process).
+    pub fn env(&self, endpoint: Option<String>) -> Vec<(String, String)> {
+        let c = self.config(endpoint);
+        [
+            ("ENDPOINT", c.endpoint),
+            ("REGION", c.region),
+            ("BUCKET", c.bucket),
+            ("PREFIX", c.prefix),
+            ("ACCESS_KEY_ID", c.access_key_id),
+            ("SECRET_ACCESS_KEY", self.secret.clone()),
+            ("PUBLIC_BASE_URL", c.public_base_url),
+            ("PART_SIZE_MIB", c.part_size_mib.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("CITIZENHOUR__PUBLISH__S3__{k}"), v))
+        .collect()
+    }
+}
+
+impl Drop for Garage {
+    fn drop(&mut self) {
+        let _ = Command::new(script("garage.sh")).arg("stop").arg(&self.dir).status();
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that counts the bytes clients send upstream and can throttle them: the tests'
+/// measure of what an upload really sent (including everything sent again after a crash).
+pub struct CountingProxy {
+    pub port: u16,
+    pub upstream_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CountingProxy {
+    /// Forwards to `upstream` (`host:port`); `bytes_per_second` limits what clients send (0: unlimited).
+    pub async fn start(upstream: String, bytes_per_second: u64) -> CountingProxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let c = counter.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else { return };
+                let up = upstream.clone();
+                let c = c.clone();
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let Ok(server) = tokio::net::TcpStream::connect(&up).await else { return };
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    let down = tokio::spawn(async move {
+                        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                        let _ = cw.shutdown().await;
+                    });
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        c.fetch_add(n as u64, Ordering::SeqCst);
+                        if bytes_per_second > 0 {
+                            tokio::time::sleep(std::time::Duration::from_secs_f64(n as f64 / bytes_per_second as f64))
+                                .await;
+                        }
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                    let _ = down.await;
+                });
+            }
+        });
+        CountingProxy { port, upstream_bytes: counter, task }
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.upstream_bytes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// An SMTP sink (aiosmtpd) storing each accepted message in `dir/Maildir/new`.
+pub struct SmtpSink {
+    pub dir: PathBuf,
+    pub port: u16,
+}
+
+impl SmtpSink {
+    pub fn start(dir: &Path) -> SmtpSink {
+        let s = SmtpSink { dir: dir.to_owned(), port: free_port() };
+        s.start_again();
+        s
+    }
+
+    pub fn start_again(&self) {
+        let st = Command::new(script("smtp-sink.sh")).arg("start").arg(&self.dir).arg(self.port.to_string()).status();
+        assert!(st.unwrap().success(), "SMTP sink did not start (deploy/install-deps.sh --test installs aiosmtpd)");
+    }
+
+    pub fn stop(&self) {
+        let _ = Command::new(script("smtp-sink.sh")).arg("stop").arg(&self.dir).status();
+    }
+
+    /// The raw messages received so far.
+    pub fn messages(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.join("Maildir/new"))
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.sort();
+        files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

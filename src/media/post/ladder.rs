@@ -516,8 +516,8 @@ fn clock(d: Duration) -> String {
     format!("{}:{:02}:{:02}.{:03}", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
 }
 
-/// (PTS, DTS) of the recording's last video key frame at or before `at`: a key-unit seek in a demux-only
-/// pipeline, which reads the MP4 index and one frame, not the media.
+/// (PTS, DTS) of the recording's last video key frame at or before `at`: a seek in a demux-only pipeline, which
+/// reads the MP4 index and one frame, not the media.
 fn key_frame_before(input: &Path, at: Duration) -> Result<(Duration, Duration), MediaError> {
     const K: &str = "post-keyframe";
     let b = |e: String| MediaError::build(K, e);
@@ -576,8 +576,13 @@ fn key_frame_before(input: &Path, at: Duration) -> Result<(Duration, Duration), 
         wait("reading the recording's index")?;
         pipeline
             .seek_simple(
-                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT | gst::SeekFlags::SNAP_BEFORE,
-                gst::ClockTime::from_nseconds(at.as_nanos() as u64),
+                // Not KEY_UNIT: qtdemux 1.22 snaps that to the key frame *before* one that lies exactly on
+                // the position. A plain seek makes the demuxer start at the key frame the decoder needs, which
+                // is the first buffer the probe above sees.
+                gst::SeekFlags::FLUSH,
+                // A key frame exactly at the in point counts as "before" it: container timestamps are rounded
+                // to the track's timescale, so allow 5 ms (under half a frame at 60 fps).
+                gst::ClockTime::from_nseconds((at + Duration::from_millis(5)).as_nanos() as u64),
             )
             .map_err(|e| b(format!("seek to the in point: {e}")))?;
         wait("seeking to the in point")?;
