@@ -202,9 +202,58 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct YoutubeConfig {
+    /// RTMP ingest URL for YouTube Live.
     pub rtmp_url: String,
     #[serde(serialize_with = "ser_secret_redacted")]
     pub stream_key: Option<SecretString>,
+    /// OAuth client of the town's Google Cloud project (for the "youtube" publish target).
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default, serialize_with = "ser_secret_redacted")]
+    pub client_secret: Option<SecretString>,
+    /// Refresh token of the channel's account (scope youtube.force-ssl).
+    #[serde(default, serialize_with = "ser_secret_redacted")]
+    pub refresh_token: Option<SecretString>,
+    #[serde(default = "default_token_uri")]
+    pub token_uri: String,
+    /// API root (uploads and calls); only changed for tests.
+    #[serde(default = "default_youtube_api")]
+    pub api_url: String,
+    /// `private` (default), `unlisted` or `public`. Unverified API projects can only upload private videos.
+    #[serde(default = "default_privacy")]
+    pub privacy: String,
+    /// 25 = News & Politics.
+    #[serde(default = "default_category")]
+    pub category_id: String,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Playlist the videos are added to; empty: none.
+    #[serde(default)]
+    pub playlist_id: String,
+    /// Upload chunk size in MiB (each a resumable step).
+    #[serde(default = "default_chunk_mib")]
+    pub chunk_mib: u64,
+}
+
+fn default_token_uri() -> String {
+    "https://oauth2.googleapis.com/token".into()
+}
+fn default_youtube_api() -> String {
+    "https://youtube.googleapis.com/".into()
+}
+fn default_privacy() -> String {
+    "private".into()
+}
+fn default_category() -> String {
+    "25".into()
+}
+fn default_language() -> String {
+    "de".into()
+}
+fn default_chunk_mib() -> u64 {
+    8
 }
 
 fn ser_secret_redacted<S: serde::Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -242,7 +291,21 @@ impl Default for Config {
                 targets: Vec::new(),
                 s3: None,
             },
-            youtube: YoutubeConfig { rtmp_url: String::new(), stream_key: None },
+            youtube: YoutubeConfig {
+                rtmp_url: String::new(),
+                stream_key: None,
+                client_id: String::new(),
+                client_secret: None,
+                refresh_token: None,
+                token_uri: default_token_uri(),
+                api_url: default_youtube_api(),
+                privacy: default_privacy(),
+                category_id: default_category(),
+                language: default_language(),
+                tags: Vec::new(),
+                playlist_id: String::new(),
+                chunk_mib: default_chunk_mib(),
+            },
             ingest: IngestConfig { srt_listen: String::new(), srt_public_host: String::new() },
             mail: MailConfig { smtp_port: default_smtp_port(), smtp_tls: default_smtp_tls(), ..MailConfig::default() },
         }
@@ -302,6 +365,19 @@ impl Config {
                     PUBLISH_TARGETS.join(", ")
                 )));
             }
+        }
+        let y = &self.youtube;
+        if !["private", "unlisted", "public"].contains(&y.privacy.as_str()) {
+            return Err(ConfigError::Invalid("youtube.privacy must be private, unlisted or public".into()));
+        }
+        if !(1..=1024).contains(&y.chunk_mib) {
+            return Err(ConfigError::Invalid("youtube.chunk_mib must be 1–1024".into()));
+        }
+        if self.publish.targets.iter().any(|t| t == "youtube") && (y.client_id.is_empty() || y.refresh_token.is_none())
+        {
+            return Err(ConfigError::Invalid(
+                "publish.targets has \"youtube\" but youtube.client_id / youtube.refresh_token are not set".into(),
+            ));
         }
         if self.publish.targets.iter().any(|t| t == "s3") && self.publish.s3.is_none() {
             return Err(ConfigError::Invalid("publish.targets has \"s3\" but [publish.s3] is missing".into()));

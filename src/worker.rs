@@ -135,6 +135,13 @@ impl Worker {
                 self.tell(job.session_id, JobOutcome::Done { kind: job.kind.clone(), published });
                 self.follow_up(&job, true).await?;
             }
+            Err(AppError::Publish(crate::publish::PublishError::Quota { target, detail, retry_at })) => {
+                let error = format!("{target}: {detail}");
+                self.db.defer_job(job.id, &error, retry_at).await?;
+                tracing::warn!(job = job.id, kind = %job.kind, %retry_at, "job waits for a quota: {error}");
+                let in_seconds = (retry_at - Utc::now()).num_seconds();
+                self.tell(job.session_id, JobOutcome::Retrying { kind: job.kind.clone(), error, in_seconds });
+            }
             Err(e) => {
                 let error = e.to_string();
                 let permanent = is_permanent(&e);
@@ -221,6 +228,7 @@ impl Worker {
                 .await?;
                 Ok(Some(url))
             }
+            PUBLISH_YOUTUBE => Ok(Some(crate::workflow::publish_youtube(&self.db, &self.config, job).await?)),
             NOTIFY_ASKERS => {
                 let (sent, skipped) = crate::workflow::notify_askers(&self.db, &self.config, job.session_id).await?;
                 tracing::info!(job = job.id, sent, skipped, "answer notices");

@@ -298,3 +298,63 @@ pub async fn notify_askers(db: &Db, config: &Config, session_id: SessionId) -> R
 fn url_host(url: &str) -> String {
     url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or("citizenhour").to_owned()
 }
+
+/// Uploads the session's MP4 to YouTube with title, description (chapters), thumbnail and captions, one
+/// resumable step at a time (the checkpoint, with the upload session URI, is saved after every step). Returns
+/// the watch URL.
+pub async fn publish_youtube(db: &Db, config: &Config, job: &crate::storage::Job) -> Result<String, AppError> {
+    use crate::publish::youtube::{Step, UploadPlan, YoutubeCheckpoint, YoutubeUploader};
+    let session = db.session_by_id(job.session_id).await?;
+    let slug = session.slug.as_str();
+    let local = db
+        .publication(job.session_id, "local")
+        .await?
+        .ok_or_else(|| AppError::Invalid(format!("{slug} is not published locally yet")))?;
+    let manifest: LocalManifest =
+        serde_json::from_value(local.manifest).map_err(|e| AppError::Invalid(format!("local manifest: {e}")))?;
+    let dir = config.site_dir().join(publish::local::session_dir(slug));
+    let file = |url: &str| dir.join(url.rsplit_once(&format!("/{slug}/")).map(|(_, r)| r).unwrap_or(url));
+    let page = format!("{}/r/{slug}", config.public_url());
+    let mut description = format!("{} – {} {}", session.title, session.host_title, session.host_name).trim().to_owned();
+    if !config.town.name.is_empty() {
+        description.push_str(&format!("\n{}", config.town.name));
+    }
+    if let Some(chapters) = &manifest.youtube_chapters {
+        description.push_str(&format!("\n\n{chapters}"));
+    }
+    description.push_str(&format!("\n\nFragen, Antworten und Kapitel: {page}"));
+    let mut tags = config.youtube.tags.clone();
+    if !config.town.name.is_empty() {
+        tags.push(config.town.name.clone());
+    }
+    let plan = UploadPlan {
+        mp4: file(&manifest.mp4),
+        thumbnail: (!manifest.thumbnail.is_empty()).then(|| file(&manifest.thumbnail)),
+        captions_vtt: (!manifest.chapters.is_empty()).then(|| file(&manifest.chapters_vtt)),
+        title: session.title.clone(),
+        description,
+        tags,
+    };
+    let uploader = YoutubeUploader::new(&config.youtube)?;
+    let mut cp: YoutubeCheckpoint = serde_json::from_value(job.checkpoint.clone()).unwrap_or_default();
+    loop {
+        let step = uploader.step(&plan, &mut cp).await;
+        db.set_job_checkpoint(job.id, &serde_json::to_value(&cp).expect("checkpoint serializes")).await?;
+        match step? {
+            Step::Chunk { confirmed, of } => {
+                db.set_job_progress(job.id, (confirmed as f64 / of as f64 * 0.95).min(0.95)).await?;
+            }
+            Step::Finished { video_id, watch_url } => {
+                let m = serde_json::json!({
+                    "video_id": video_id,
+                    "watch_url": watch_url,
+                    "bytes_sent": cp.bytes_sent,
+                    "privacy": config.youtube.privacy,
+                });
+                db.upsert_publication(job.session_id, "youtube", &m).await?;
+                return Ok(watch_url);
+            }
+            other => tracing::debug!(job = job.id, ?other, "youtube"),
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod chapters;
 pub mod local;
 pub mod notify;
 pub mod s3;
+pub mod youtube;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -16,6 +17,9 @@ pub enum PublishError {
     /// A remote target refused or failed; `permanent` when retrying cannot help (credentials, missing bucket).
     #[error("{target}: {detail}")]
     Remote { target: &'static str, detail: String, permanent: bool },
+    /// A daily quota is used up: try again at `retry_at` (not counted as a failed attempt).
+    #[error("{target}: {detail} (next try {retry_at})")]
+    Quota { target: &'static str, detail: String, retry_at: chrono::DateTime<chrono::Utc> },
 }
 
 impl PublishError {

@@ -195,6 +195,22 @@ impl Db {
         Ok(())
     }
 
+    /// The job must wait for something outside it (a daily quota): queued until `until`, and the attempt is
+    /// not counted.
+    pub async fn defer_job(&self, id: i64, reason: &str, until: DateTime<Utc>) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', last_error = ?, retry_at = ?, attempts = max(attempts - 1, 0), \
+             updated_at = ? WHERE id = ?",
+        )
+        .bind(reason)
+        .bind(fmt_time(until))
+        .bind(fmt_time(Utc::now()))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// Staff asked for another try (or a re-publish): a failed, waiting or done job runs again now, with fresh
     /// attempts. The same row: never a second job.
     pub async fn retry_job(&self, id: i64) -> Result<Job, StorageError> {

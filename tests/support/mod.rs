@@ -3,6 +3,7 @@
 
 pub mod probe;
 pub mod services;
+pub mod youtube;
 
 use citizenhour::app::App;
 use citizenhour::config::Config;
