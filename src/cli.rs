@@ -139,6 +139,15 @@ pub enum SessionCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Choose where this session's recording is published besides the local site (`s3`, `youtube`), e.g.
+    /// `--set s3,youtube`, `--set ""` for the local site only, or `--default` for `[publish] targets`.
+    Targets {
+        slug: String,
+        #[arg(long, conflicts_with = "default")]
+        set: Option<String>,
+        #[arg(long)]
+        default: bool,
+    },
     /// Set the in/out points of the session's recording (e.g. `--in 0:45 --out 58:10`; `h:mm:ss`, `m:ss` or
     /// seconds) or clear them; a published recording is rendered and published again.
     Trim {
@@ -271,31 +280,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let worker = crate::worker::Worker::start(db.clone(), std::sync::Arc::new(config.clone())).await?;
             let job = worker.enqueue(session.id, crate::worker::PUBLISH_LOCAL).await?;
             let job = if job.state == crate::storage::JobState::Queued { job } else { db.retry_job(job.id).await? };
-            // Progress from the job row while the worker runs here.
+            // One progress bar per job of the session (render, uploads, notices), from the job rows.
             let watch = {
                 let db = db.clone();
-                tokio::spawn(async move {
-                    loop {
-                        if let Ok(Some(j)) = db.job(job.id).await {
-                            eprint!("\rjob {} {}: {:5.1} %", j.id, j.kind, j.progress * 100.0);
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    }
-                })
+                let sid = session.id;
+                tokio::spawn(async move { progress_bars(&db, sid).await })
             };
             let ran = worker.run_until_idle().await;
+            tokio::time::sleep(std::time::Duration::from_millis(350)).await;
             watch.abort();
-            eprintln!();
             ran?;
             let j = db.job(job.id).await?.context("job vanished")?;
-            match j.state {
-                crate::storage::JobState::Done => {
-                    let p = db.publication(session.id, "local").await?.context("no publication")?;
-                    println!("{}", serde_json::to_string_pretty(&p.manifest)?);
-                    Ok(())
-                }
-                _ => bail!("job {} {}: {}", j.id, j.state.as_str(), j.last_error.unwrap_or_default()),
+            if j.state != crate::storage::JobState::Done {
+                bail!("job {} {}: {}", j.id, j.state.as_str(), j.last_error.unwrap_or_default());
             }
+            let mut out = serde_json::Map::new();
+            for target in ["local", "s3", "youtube"] {
+                if let Some(p) = db.publication(session.id, target).await? {
+                    out.insert(target.into(), p.manifest);
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            let failed: Vec<String> = db
+                .jobs(Some(session.id))
+                .await?
+                .into_iter()
+                .filter(|j| j.state != crate::storage::JobState::Done)
+                .map(|j| format!("{} {}: {}", j.kind, j.state.as_str(), j.last_error.unwrap_or_default()))
+                .collect();
+            if !failed.is_empty() {
+                bail!("not everything is published:\n  {}", failed.join("\n  "));
+            }
+            Ok(())
         }),
         Command::Worker => rt.block_on(async {
             let db = Db::connect(&config.database_url()).await?;
@@ -307,6 +323,37 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs { command } => rt.block_on(jobs_cmd(&config, command)),
         Command::Session { command } => rt.block_on(session_cmd(&config, command)),
         Command::Questions { command } => rt.block_on(questions_cmd(&config, command)),
+    }
+}
+
+/// Draws a bar per job of `session` (indicatif; nothing when stderr is not a terminal) until aborted.
+async fn progress_bars(db: &Db, session: crate::domain::SessionId) {
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    let multi = MultiProgress::new();
+    let style = ProgressStyle::with_template("{prefix:>15} [{bar:32}] {percent:>3}% {msg}")
+        .expect("valid template")
+        .progress_chars("=> ");
+    let mut bars: std::collections::HashMap<i64, ProgressBar> = std::collections::HashMap::new();
+    loop {
+        for j in db.jobs(Some(session)).await.unwrap_or_default() {
+            let bar = bars.entry(j.id).or_insert_with(|| {
+                let b = multi.add(ProgressBar::new(1000));
+                b.set_style(style.clone());
+                b.set_prefix(j.kind.clone());
+                b
+            });
+            bar.set_position((j.progress * 1000.0) as u64);
+            let msg = match (j.state, &j.last_error) {
+                (crate::storage::JobState::Done, _) => "done".to_owned(),
+                (s, Some(e)) => format!("{} – {e}", s.as_str()),
+                (s, None) => s.as_str().to_owned(),
+            };
+            bar.set_message(msg);
+            if j.state == crate::storage::JobState::Done {
+                bar.set_position(1000);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
 }
 
@@ -389,6 +436,34 @@ async fn session_cmd(config: &Config, command: SessionCommand) -> anyhow::Result
                     println!("{:<40} {:<10} {}  {}", v.slug, v.state, v.scheduled_at, v.title);
                 }
             }
+        }
+        SessionCommand::Targets { slug, set, default } => {
+            let session = db.session_by_slug(&slug).await?;
+            match (set, default) {
+                (Some(list), false) => {
+                    let targets: Vec<String> =
+                        list.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+                    for t in &targets {
+                        if !crate::config::PUBLISH_TARGETS.contains(&t.as_str()) {
+                            bail!("unknown target {t:?} (known: {})", crate::config::PUBLISH_TARGETS.join(", "));
+                        }
+                    }
+                    if targets.iter().any(|t| t == "s3") && config.publish.s3.is_none() {
+                        bail!("target s3 needs [publish.s3] in the configuration");
+                    }
+                    db.set_publish_targets(session.id, Some(&targets)).await?;
+                }
+                (None, true) => db.set_publish_targets(session.id, None).await?,
+                _ => {}
+            }
+            let own = db.publish_targets(session.id).await?;
+            let effective = crate::workflow::publish_targets(&db, config, session.id).await?;
+            println!(
+                "{}: local{}{}",
+                session.slug,
+                effective.iter().map(|t| format!(", {t}")).collect::<String>(),
+                if own.is_none() { " (configured default)" } else { "" }
+            );
         }
         SessionCommand::Trim { slug, start, end, clear } => {
             let session = db.session_by_slug(&slug).await?;

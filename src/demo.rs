@@ -13,7 +13,6 @@ use crate::media::sources::SourceSpec;
 use crate::storage::NewSession;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 pub const DEMO_SLUG: &str = "demo-buergersprechstunde";
@@ -214,24 +213,58 @@ async fn walk(state: &crate::web::AppState, slug: &Slug, opts: &DemoOptions) -> 
     db.add_recording(session.id, &recording.to_string_lossy(), report.duration.as_millis() as i64).await?;
     println!("      {} ({:.1} s)", recording.display(), report.duration.as_secs_f64());
 
-    step(6, TOTAL, "Veröffentlichen: HLS-Leiter, MP4, Vorschaubild, Kapitel / publishing");
+    step(6, TOTAL, "Veröffentlichen: HLS-Leiter, MP4, Vorschaubild, Kapitel, Ziele, Mails / publishing");
     let started = std::time::Instant::now();
-    let last = Arc::new(std::sync::Mutex::new(-1i64));
-    let progress: Arc<dyn Fn(f64) + Send + Sync> = Arc::new(move |f: f64| {
-        let pct = (f * 100.0) as i64;
-        let mut l = last.lock().unwrap();
-        if pct / 10 != *l / 10 {
-            *l = pct;
-            println!("      {pct:3} %");
+    // The durable jobs, as after a real session: render + local site, then the configured targets and the
+    // answer notices. Worked off here (the server's own worker may take some of them; claiming is atomic).
+    let worker = crate::worker::Worker::start(db.clone(), config.clone()).await?;
+    worker.enqueue(session.id, crate::worker::PUBLISH_LOCAL).await?;
+    let mut shown = std::collections::HashMap::<String, String>::new();
+    loop {
+        worker.run_until_idle().await?;
+        let jobs = db.jobs(Some(session.id)).await?;
+        for j in &jobs {
+            let line = match j.state {
+                crate::storage::JobState::Done => "fertig / done".to_owned(),
+                crate::storage::JobState::Failed => {
+                    format!("fehlgeschlagen / failed: {}", j.last_error.clone().unwrap_or_default())
+                }
+                s => format!("{} {:3.0} %", s.as_str(), j.progress * 100.0),
+            };
+            if shown.get(&j.kind) != Some(&line) {
+                println!("      {:<16} {line}", j.kind);
+                shown.insert(j.kind.clone(), line);
+            }
         }
-    });
-    let manifest = crate::workflow::publish_session(db, config, session.id, progress).await?;
+        let now = chrono::Utc::now();
+        let settled = jobs.iter().all(|j| match j.state {
+            crate::storage::JobState::Done | crate::storage::JobState::Failed => true,
+            // Waiting for a backoff or a quota reset: not for the demo to sit out.
+            crate::storage::JobState::Queued => j.retry_at > now + chrono::Duration::seconds(5),
+            crate::storage::JobState::Running => false,
+        });
+        if settled {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let manifest = db
+        .publication(session.id, "local")
+        .await?
+        .and_then(|p| serde_json::from_value::<crate::publish::local::LocalManifest>(p.manifest).ok())
+        .ok_or_else(|| AppError::Invalid("the recording was not published".into()))?;
     println!(
         "      {} Varianten / variants, {} Kapitel / chapters, {:.1} s",
         manifest.variants.len(),
         manifest.chapters.len(),
         started.elapsed().as_secs_f64()
     );
+    for target in ["s3", "youtube"] {
+        if let Some(p) = db.publication(session.id, target).await? {
+            let at = p.manifest["index"].as_str().or(p.manifest["watch_url"].as_str()).unwrap_or_default().to_owned();
+            println!("      {target}: {at}");
+        }
+    }
     Ok(format!("{base}/r/{slug}"))
 }
 

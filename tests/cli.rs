@@ -118,6 +118,17 @@ fn sessions_and_questions_are_managed_from_the_command_line_with_json_output() {
     assert!(run(&data, &["session", "trim", slug, "--clear"]).status.success());
     assert!(json(run(&data, &["session", "show", slug, "--json"]))["trim"].is_null());
 
+    // Publish targets per session.
+    let out = run(&data, &["session", "targets", slug, "--set", "youtube"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("{slug}: local, youtube"));
+    let out = run(&data, &["session", "targets", slug, "--set", "ftp"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown target \"ftp\""));
+    let out = run(&data, &["session", "targets", slug, "--set", "s3"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs [publish.s3]"));
+    let out = run(&data, &["session", "targets", slug, "--default"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("{slug}: local (configured default)"));
+
     let missing = run(&data, &["session", "show", "gibt-es-nicht"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));

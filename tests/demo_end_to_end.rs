@@ -7,8 +7,11 @@ use citizenhour::storage::Db;
 use std::path::Path;
 use std::process::Command;
 use support::probe;
+use support::services::{Garage, SmtpSink};
+use support::youtube::YoutubeFake;
 
-const PER_QUESTION: f64 = 4.0;
+/// 10 s per answer: YouTube shows description chapters only when each is at least 10 s long.
+const PER_QUESTION: f64 = 10.0;
 const INTRO: f64 = 3.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,16 +19,33 @@ async fn the_demo_publishes_a_playable_ladder_with_one_chapter_per_answered_ques
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let out = Command::new(env!("CARGO_BIN_EXE_citizenhour"))
-        .args(["demo", "--exit-after-publish", "--bind", "127.0.0.1:0", "--size", "640x360"])
+    // The publish targets the demo reaches: Garage (S3), the YouTube fake, an SMTP sink for the askers' mails.
+    let garage = Garage::start(&dir.path().join("garage"));
+    let youtube = YoutubeFake::start("1//demo-refresh").await;
+    let smtp = SmtpSink::start(&dir.path().join("smtp"));
+    let y = youtube.config("1//demo-refresh");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_citizenhour"));
+    cmd.args(["demo", "--exit-after-publish", "--bind", "127.0.0.1:0", "--size", "640x360"])
         .args(["--seconds-per-question", &(PER_QUESTION as u64).to_string()])
         .arg("--data-dir")
         .arg(&data)
         .arg("--samples")
         .arg(&samples)
         .current_dir(dir.path())
-        .output()
-        .expect("demo runs");
+        .env("CITIZENHOUR__PUBLISH__TARGETS", r#"["s3", "youtube"]"#)
+        .envs(garage.env(None))
+        .env("CITIZENHOUR__YOUTUBE__CLIENT_ID", &y.client_id)
+        .env("CITIZENHOUR__YOUTUBE__CLIENT_SECRET", "client-secret")
+        .env("CITIZENHOUR__YOUTUBE__REFRESH_TOKEN", "1//demo-refresh")
+        .env("CITIZENHOUR__YOUTUBE__TOKEN_URI", &y.token_uri)
+        .env("CITIZENHOUR__YOUTUBE__API_URL", &y.api_url)
+        .env("CITIZENHOUR__YOUTUBE__PLAYLIST_ID", &y.playlist_id)
+        .env("CITIZENHOUR__MAIL__SMTP_HOST", "127.0.0.1")
+        .env("CITIZENHOUR__MAIL__SMTP_PORT", smtp.port.to_string())
+        .env("CITIZENHOUR__MAIL__SMTP_TLS", "none")
+        .env("CITIZENHOUR__MAIL__FROM", "Stadt Musterstadt <buergerstunde@musterstadt.example>");
+    // The YouTube fake runs on this test's runtime: wait for the demo on a blocking thread.
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("demo runs")).await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "demo failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("/r/demo-buergersprechstunde"), "prints the recording URL:\n{stdout}");
@@ -123,4 +143,51 @@ async fn the_demo_publishes_a_playable_ladder_with_one_chapter_per_answered_ques
     }
     assert!(player["address"].as_str().unwrap().contains("?t="), "the address carries the chapter time");
     assert!(player["frames"].as_u64().unwrap_or(0) > 10, "frames decode in the browser: {player:#}");
+
+    // The same recording on S3 (Garage): every local file under the version, plus index.json.
+    let local_files = walk(&site);
+    let client = citizenhour::publish::s3::S3Publisher::new(&garage.config(None)).client().clone();
+    let listed = client
+        .list_objects_v2()
+        .bucket(&garage.bucket)
+        .prefix("recordings/demo-buergersprechstunde/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(local_files as i32 + 1), "{:?}", listed.contents());
+    // On (fake) YouTube: one video with chapters in the description, thumbnail, captions, playlist entry.
+    let yt = youtube.state.lock().unwrap();
+    assert_eq!(yt.videos.len(), 1);
+    let description = yt.videos[0]["snippet"]["description"].as_str().unwrap().to_owned();
+    assert!(description.contains("\n0:00 "), "{description}");
+    assert_eq!(
+        description.lines().filter(|l| l.len() > 5 && l.as_bytes()[1] == b':').count(),
+        answered.len(),
+        "{description}"
+    );
+    assert_eq!(yt.thumbnails.len(), 1);
+    assert_eq!(yt.captions.len(), 1);
+    assert_eq!(yt.playlist_items.len(), 1);
+    let vid = yt.videos[0]["id"].as_str().unwrap().to_owned();
+    drop(yt);
+    // Each asker who left an address got one mail with both links to their minute.
+    let with_mail = answered.iter().filter(|q| q.email.is_some()).count();
+    assert!(with_mail >= 2, "the samples have askers with addresses");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), with_mail);
+    for raw in &mails {
+        let m = mail_parser::MessageParser::default().parse(&raw[..]).unwrap();
+        let body = m.body_text(0).unwrap();
+        assert!(body.contains("/r/demo-buergersprechstunde?t="), "{body}");
+        assert!(body.contains(&format!("https://www.youtube.com/watch?v={vid}&t=")), "{body}");
+    }
+}
+
+/// Number of files under `dir` (recursively), except the local manifest.
+fn walk(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| if p.is_dir() { walk(&p) } else { usize::from(p.file_name().unwrap() != "manifest.json") })
+        .sum()
 }
