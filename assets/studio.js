@@ -17,7 +17,7 @@
     return fetch(api + path, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || {})
+      body: JSON.stringify(body === undefined ? {} : body)
     }).then(function (r) {
       if (!r.ok) return r.json().then(function (e) { throw new Error(e.message || r.status); });
       return r.status === 204 ? null : r.json();
@@ -149,5 +149,93 @@
     refresh();
   });
 
+  // Publishing: jobs with progress, last error and a retry button; trim points.
+  var JOB_NAMES = {
+    publish_local: "Stadtseite / town site", publish_s3: "S3-Speicher / S3 storage",
+    publish_youtube: "YouTube", notify_askers: "Mails an Fragende / askers' mails"
+  };
+  var STATES = { queued: "wartet / queued", running: "läuft / running", done: "fertig / done", failed: "fehlgeschlagen / failed" };
+
+  function clock(ms) {
+    var s = Math.floor(ms / 1000), m = Math.floor(s / 60);
+    return m + ":" + String(s % 60).padStart(2, "0");
+  }
+  function parseClock(text) {
+    text = text.trim();
+    if (!text) return null;
+    var parts = text.split(":"), sec = 0;
+    if (parts.length > 3) return NaN;
+    for (var i = 0; i < parts.length; i++) {
+      var v = Number(parts[i]);
+      if (parts[i] === "" || !isFinite(v) || v < 0 || (i > 0 && v >= 60)) return NaN;
+      sec = sec * 60 + v;
+    }
+    return Math.round(sec * 1000);
+  }
+
+  function renderJobs(p) {
+    var body = $("jobs");
+    body.innerHTML = "";
+    p.jobs.forEach(function (j) {
+      var tr = document.createElement("tr");
+      var name = document.createElement("th");
+      name.scope = "row";
+      name.textContent = JOB_NAMES[j.kind] || j.kind;
+      var st = document.createElement("td");
+      st.textContent = (STATES[j.state] || j.state) + (j.attempts > 1 ? " (" + j.attempts + "/" + j.max_attempts + ")" : "");
+      if (j.state === "queued" && j.last_error) st.textContent += " · " + new Date(j.retry_at).toLocaleString();
+      var prog = document.createElement("td");
+      var bar = document.createElement("progress");
+      bar.max = 1; bar.value = j.state === "done" ? 1 : j.progress;
+      bar.setAttribute("aria-label", (JOB_NAMES[j.kind] || j.kind) + " " + Math.round(bar.value * 100) + " %");
+      prog.appendChild(bar);
+      var err = document.createElement("td");
+      err.textContent = j.last_error || "";
+      var act = document.createElement("td");
+      var b = document.createElement("button");
+      b.textContent = "Erneut versuchen / retry";
+      b.disabled = j.state === "running";
+      b.setAttribute("data-job", j.id);
+      b.addEventListener("click", function () {
+        post("/jobs/" + j.id + "/retry").then(function () { log((JOB_NAMES[j.kind] || j.kind) + ": erneut / again"); refreshJobs(); })
+          .catch(function (e) { log(e.message); });
+      });
+      act.appendChild(b);
+      tr.append(name, st, prog, err, act);
+      body.appendChild(tr);
+    });
+    var pub = $("published");
+    pub.innerHTML = "";
+    Object.keys(p.published).forEach(function (t) {
+      var li = document.createElement("li"), a = document.createElement("a");
+      a.href = p.published[t]; a.textContent = t + ": " + p.published[t];
+      li.appendChild(a); pub.appendChild(li);
+    });
+    if (p.trim && document.activeElement !== $("trim-in") && document.activeElement !== $("trim-out")) {
+      $("trim-in").value = clock(p.trim.in_ms);
+      $("trim-out").value = p.trim.out_ms === null ? "" : clock(p.trim.out_ms);
+    }
+  }
+
+  function refreshJobs() {
+    return fetch(api + "/jobs", { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(renderJobs)
+      .catch(function () {});
+  }
+
+  $("trim").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var tin = parseClock($("trim-in").value), tout = parseClock($("trim-out").value);
+    if (isNaN(tin) || isNaN(tout)) { log("Zeit bitte als m:ss / time as m:ss"); return; }
+    post("/trim", { in_ms: tin || 0, out_ms: tout }).then(function (p) { log("Schnitt gespeichert / trim saved"); renderJobs(p); })
+      .catch(function (e) { log(e.message); });
+  });
+  $("trim-clear").addEventListener("click", function () {
+    $("trim-in").value = ""; $("trim-out").value = "";
+    post("/trim", null).then(function (p) { log("Schnitt aufgehoben / trim cleared"); renderJobs(p); })
+      .catch(function (e) { log(e.message); });
+  });
+
   refresh();
+  refreshJobs();
+  setInterval(refreshJobs, 2000);
 })();

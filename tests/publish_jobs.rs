@@ -203,3 +203,95 @@ async fn trimmed_publishing_starts_on_the_key_frame_before_the_in_point_and_shif
     assert!(j.last_error.unwrap_or_default().contains("trim"), "readable reason");
     assert_eq!(db.publication(sid, "local").await.unwrap().unwrap().manifest, p.manifest, "the good one stays");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_shows_jobs_retries_them_and_sets_trim_points_with_hostile_input_refused() {
+    let _ = tracing_subscriber::fmt().with_env_filter("citizenhour=info").try_init();
+    // The app's own worker stays off: the test decides when jobs run.
+    let app = support::spawn_app_with(|c| c.publish.worker = false).await;
+    let sid = session(&app.db, "console-jobs").await;
+    let other = session(&app.db, "console-other").await;
+    let rec = app.config.recordings_dir().join("console.mp4");
+    let r = rec.clone();
+    tokio::task::spawn_blocking(move || support::ffmpeg_recording(&r, 4, 320, 180, 300)).await.unwrap();
+    app.db.add_recording(sid, &rec.to_string_lossy(), 4000).await.unwrap();
+    // A recording that cannot be read: the job fails with a reason the console shows.
+    let broken = app.config.recordings_dir().join("broken.mp4");
+    std::fs::write(&broken, b"not a video").unwrap();
+    app.db.add_recording(other, &broken.to_string_lossy(), 4000).await.unwrap();
+    let w = Worker::start(app.db.clone(), Arc::new(app.config.clone())).await.unwrap();
+    w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
+    let failing = w.enqueue(other, PUBLISH_LOCAL).await.unwrap();
+    w.run_until_idle().await.unwrap();
+
+    let token = app.db.studio_token(sid).await.unwrap();
+    let url = |p: &str| format!("{}/api/studio/console-jobs{p}", app.base);
+    let get = |p: &str| app.client.get(url(p)).bearer_auth(&token).send();
+    let view: serde_json::Value = get("/jobs").await.unwrap().json().await.unwrap();
+    let jobs = view["jobs"].as_array().unwrap();
+    let local = jobs.iter().find(|j| j["kind"] == PUBLISH_LOCAL).unwrap();
+    assert_eq!((local["state"].as_str(), local["progress"].as_f64()), (Some("done"), Some(1.0)), "{view:#}");
+    assert_eq!(view["published"]["local"], "/r/console-jobs");
+
+    // Without the token, with another session's token, or for another session's job: refused.
+    let anon = app.client.get(url("/jobs")).send().await.unwrap();
+    assert_eq!(anon.status(), 401);
+    let other_token = app.db.studio_token(other).await.unwrap();
+    let wrong = app.client.get(url("/jobs")).bearer_auth(&other_token).send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let foreign =
+        app.client.post(url(&format!("/jobs/{}/retry", failing.id))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(foreign.status(), 404, "a job of another session");
+    let nonsense = app.client.post(url("/jobs/abc/retry")).bearer_auth(&token).send().await.unwrap();
+    assert!(nonsense.status().is_client_error());
+
+    // The failed job of the other session, seen from its own console: reason shown, retried by the button.
+    let other_url = |p: &str| format!("{}/api/studio/console-other{p}", app.base);
+    let v: serde_json::Value =
+        app.client.get(other_url("/jobs")).bearer_auth(&other_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["jobs"][0]["state"], "failed");
+    assert!(v["jobs"][0]["last_error"].as_str().unwrap().contains("cannot read media"), "{v:#}");
+    let retried = app
+        .client
+        .post(other_url(&format!("/jobs/{}/retry", failing.id)))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), 200);
+    let retried: serde_json::Value = retried.json().await.unwrap();
+    assert_eq!((retried["state"].as_str(), retried["attempts"].as_i64()), (Some("queued"), Some(0)));
+
+    // Trim points: hostile values refused with 422 and nothing stored; good ones stored and the job re-queued.
+    for bad in [
+        serde_json::json!({"in_ms": -5, "out_ms": null}),
+        serde_json::json!({"in_ms": 3000, "out_ms": 2000}),
+        serde_json::json!({"in_ms": 9000, "out_ms": null}),
+    ] {
+        let r = app.client.post(url("/trim")).bearer_auth(&token).json(&bad).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{bad}");
+    }
+    for bad in [r#"{"in_ms": "1:00"}"#, r#"{"in_ms": 1, "evil": 1}"#, "[]", "{"] {
+        let r = app
+            .client
+            .post(url("/trim"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{bad}: {}", r.status());
+    }
+    assert_eq!(app.db.trim(sid).await.unwrap(), None, "nothing stored");
+    let r = app.client.post(url("/trim")).bearer_auth(&token).json(&serde_json::json!({"in_ms": 1000, "out_ms": 3000}));
+    let v: serde_json::Value = r.send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["trim"], serde_json::json!({"in_ms": 1000, "out_ms": 3000}));
+    assert_eq!(v["jobs"].as_array().unwrap().iter().find(|j| j["kind"] == PUBLISH_LOCAL).unwrap()["state"], "queued");
+    w.run_until_idle().await.unwrap();
+    let p = app.db.publication(sid, "local").await.unwrap().unwrap();
+    assert!((p.manifest["duration_ms"].as_i64().unwrap() - 2000).abs() < 300, "{}", p.manifest["duration_ms"]);
+    let r = app.client.post(url("/trim")).bearer_auth(&token).json(&serde_json::Value::Null).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.db.trim(sid).await.unwrap(), None, "cleared");
+}

@@ -255,3 +255,115 @@ pub async fn page(
     let html = super::assets::STUDIO_HTML.replace("{{slug}}", session.slug.as_str());
     ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
+
+/// One publishing job as the console shows it.
+#[derive(Serialize)]
+pub struct JobView {
+    pub id: i64,
+    pub kind: String,
+    pub state: &'static str,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub progress: f64,
+    pub last_error: Option<String>,
+    pub retry_at: String,
+}
+
+impl From<crate::storage::Job> for JobView {
+    fn from(j: crate::storage::Job) -> Self {
+        JobView {
+            id: j.id,
+            kind: j.kind,
+            state: j.state.as_str(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            progress: j.progress,
+            last_error: j.last_error,
+            retry_at: j.retry_at.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Publishing {
+    pub jobs: Vec<JobView>,
+    /// Where the recording is published, by target (`local`, `s3`, `youtube`).
+    pub published: serde_json::Map<String, serde_json::Value>,
+    pub trim: Option<TrimPoints>,
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrimPoints {
+    pub in_ms: i64,
+    pub out_ms: Option<i64>,
+}
+
+fn storage_error(e: crate::storage::StorageError) -> StudioError {
+    StudioError::from(LiveError::from(e))
+}
+
+/// `GET /api/studio/{slug}/jobs`: the session's publishing jobs, publications and trim points.
+pub async fn jobs(State(st): State<AppState>, StudioAuth(s): StudioAuth) -> Result<Json<Publishing>, StudioError> {
+    let jobs = st.db.jobs(Some(s.id)).await.map_err(storage_error)?.into_iter().map(JobView::from).collect();
+    let mut published = serde_json::Map::new();
+    for target in ["local", "s3", "youtube"] {
+        if let Some(p) = st.db.publication(s.id, target).await.map_err(storage_error)? {
+            let url = match target {
+                "local" => serde_json::Value::String(format!("/r/{}", s.slug)),
+                "s3" => p.manifest["index"].clone(),
+                _ => p.manifest["watch_url"].clone(),
+            };
+            published.insert(target.into(), url);
+        }
+    }
+    let trim = st.db.trim(s.id).await.map_err(storage_error)?.map(|(in_ms, out_ms)| TrimPoints { in_ms, out_ms });
+    Ok(Json(Publishing { jobs, published, trim }))
+}
+
+/// `POST /api/studio/{slug}/jobs/{id}/retry`: runs a failed, waiting or finished job of this session again.
+pub async fn retry_job(
+    State(st): State<AppState>,
+    StudioAuth(s): StudioAuth,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Json<JobView>, StudioError> {
+    let not_found = || StudioError(StatusCode::NOT_FOUND, "unknown_job", format!("no job {id} in this session"));
+    let job = st.db.job(id).await.map_err(storage_error)?.ok_or_else(not_found)?;
+    if job.session_id != s.id {
+        return Err(not_found());
+    }
+    if job.state == crate::storage::JobState::Running {
+        return Err(StudioError(StatusCode::CONFLICT, "job_running", "the job is running / läuft gerade".into()));
+    }
+    let job = st.db.retry_job(id).await.map_err(storage_error)?;
+    st.worker.waker().notify_one();
+    Ok(Json(job.into()))
+}
+
+/// `POST /api/studio/{slug}/trim` with `{"in_ms": 45000, "out_ms": 3480000}` (`out_ms` null: to the end) or
+/// `null` to clear. A published recording is rendered and published again (the same jobs).
+pub async fn trim(
+    State(st): State<AppState>,
+    StudioAuth(s): StudioAuth,
+    Json(points): Json<Option<TrimPoints>>,
+) -> Result<Json<Publishing>, StudioError> {
+    let invalid = |m: &str| StudioError(StatusCode::UNPROCESSABLE_ENTITY, "invalid_trim", m.to_owned());
+    if let Some(p) = &points {
+        if p.in_ms < 0 || p.out_ms.is_some_and(|o| o <= p.in_ms) {
+            return Err(invalid("Start muss vor dem Ende liegen / in must be before out (and not negative)"));
+        }
+        if let Some(rec) = st.db.latest_recording(s.id).await.map_err(storage_error)?
+            && p.in_ms >= rec.duration_ms
+        {
+            return Err(invalid("Start liegt hinter dem Ende der Aufzeichnung / in is after the recording's end"));
+        }
+    }
+    st.db.set_trim(s.id, points.map(|p| (p.in_ms, p.out_ms))).await.map_err(storage_error)?;
+    if let Some(job) = st.db.job_by_kind(s.id, crate::worker::PUBLISH_LOCAL).await.map_err(storage_error)?
+        && job.state != crate::storage::JobState::Running
+    {
+        st.db.retry_job(job.id).await.map_err(storage_error)?;
+        st.worker.waker().notify_one();
+    }
+    jobs(State(st), StudioAuth(s)).await
+}
