@@ -295,3 +295,35 @@ async fn the_console_shows_jobs_retries_them_and_sets_trim_points_with_hostile_i
     assert_eq!(r.status(), 200);
     assert_eq!(app.db.trim(sid).await.unwrap(), None, "cleared");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_console_shows_a_failed_job_retries_it_and_saves_trim_points_by_keyboard() {
+    let app = support::spawn_app_with(|c| c.publish.worker = false).await;
+    let sid = session(&app.db, "console-browser").await;
+    let broken = app.config.recordings_dir().join("broken.mp4");
+    std::fs::write(&broken, b"not a video").unwrap();
+    app.db.add_recording(sid, &broken.to_string_lossy(), 8000).await.unwrap();
+    let w = Worker::start(app.db.clone(), Arc::new(app.config.clone())).await.unwrap();
+    let job = w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
+    w.run_until_idle().await.unwrap();
+    let token = app.db.studio_token(sid).await.unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/studio_jobs.mjs");
+    let base = app.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").arg(script).args([&base, "console-browser", &token]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(v.get("error").is_none(), "{v:#}");
+    let row = &v["before"][0];
+    assert_eq!(row["job"], "Stadtseite / town site");
+    assert!(row["state"].as_str().unwrap().starts_with("fehlgeschlagen / failed"), "{v:#}");
+    assert!(row["error"].as_str().unwrap().contains("cannot read media"), "{v:#}");
+    assert!(v["after_retry"][0]["state"].as_str().unwrap().starts_with("wartet / queued"), "{v:#}");
+    assert_eq!(app.db.job(job.id).await.unwrap().unwrap().attempts, 0, "the button re-queued the same job");
+    assert_eq!(v["labels"], serde_json::json!(["trim-in", "trim-out"]), "labelled fields");
+    assert_eq!(app.db.trim(sid).await.unwrap(), Some((1000, Some(3000))), "{v:#}");
+}
