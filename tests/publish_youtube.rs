@@ -94,6 +94,7 @@ async fn a_video_is_published_with_chapters_thumbnail_captions_and_playlist_thro
         assert!(upload.data == mp4, "uploaded bytes differ ({} vs {})", upload.data.len(), mp4.len());
         let resent = s.chunk_bytes_received - mp4.len() as u64;
         assert!(resent <= 1024 * 1024, "re-sent {resent} B > one chunk");
+        eprintln!("YouTube faults: {} B file, {resent} B sent again (a dropped chunk)", mp4.len());
         assert!(s.tokens_issued >= 2, "a 401 refreshed the token");
         let v = &s.videos[0];
         let vid = v["id"].as_str().unwrap().to_owned();

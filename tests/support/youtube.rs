@@ -324,10 +324,17 @@ async fn chunk(
         Ok(c) => c.to_bytes(),
         Err(_) => return google_error(400, "badRequest", "body"),
     };
+    // Counted and stored on receipt; the answer comes `delay` later (a client killed in between has sent the
+    // bytes, and the server has them — as with Google, which persists what it received).
+    st.lock().unwrap().chunk_bytes_received += data.len() as u64;
+    let response = store_chunk(&st, &id, &range, a, b, total, &data);
     tokio::time::sleep(delay).await;
+    response
+}
+
+fn store_chunk(st: &Mutex<FakeState>, id: &str, range: &str, a: u64, b: u64, total: u64, data: &[u8]) -> Response {
     let mut s = st.lock().unwrap();
-    s.chunk_bytes_received += data.len() as u64;
-    let u = s.uploads.get_mut(&id).unwrap();
+    let u = s.uploads.get_mut(id).unwrap();
     let have = u.data.len() as u64;
     if total != u.total || b < a || b - a + 1 != data.len() as u64 || a > have {
         let msg = format!("chunk {a}-{b}/{total} does not continue at {have} of {}", u.total);
@@ -348,7 +355,7 @@ async fn chunk(
             v["id"] = vid.clone().into();
             s.videos.push(v);
         }
-        let u = &s.uploads[&id];
+        let u = &s.uploads[id];
         finished(u, u.video_id.as_ref().unwrap())
     } else {
         status_of(u)
