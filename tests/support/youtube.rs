@@ -340,7 +340,7 @@ fn store_chunk(st: &Mutex<FakeState>, id: &str, range: &str, a: u64, b: u64, tot
         let msg = format!("chunk {a}-{b}/{total} does not continue at {have} of {}", u.total);
         return google_error(400, "badContent", &msg);
     }
-    if b + 1 < total && (b - a + 1) % (256 * 1024) != 0 {
+    if b + 1 < total && !(b - a + 1).is_multiple_of(256 * 1024) {
         return google_error(400, "badContent", "chunks must be multiples of 256 KiB");
     }
     // Overlap (a resent part): keep what is new.
