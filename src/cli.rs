@@ -75,6 +75,11 @@ pub enum Command {
     Publish { slug: String },
     /// Run the publishing worker (jobs from the database) until Ctrl-C; `serve` runs one inside by default.
     Worker,
+    /// Staff accounts (the first admin comes from here).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Publishing jobs: list them, retry one.
     Jobs {
         #[command(subcommand)]
@@ -177,6 +182,21 @@ pub fn parse_clock(s: &str) -> Result<u64, String> {
         ms = ms * 60.0 + v;
     }
     Ok((ms * 1000.0).round() as u64)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a staff account. The password is read from standard input (one line, at least 12 characters), e.g.
+    /// `citizenhour user add --email anna@musterstadt.de --name "Anna Beispiel" --role admin < password.txt`.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, moderator or host
+        #[arg(long, default_value = "moderator")]
+        role: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -320,6 +340,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             worker.run_until(crate::app::shutdown_signal()).await;
             Ok(())
         }),
+        Command::User { command } => rt.block_on(user_cmd(&config, command)),
         Command::Jobs { command } => rt.block_on(jobs_cmd(&config, command)),
         Command::Session { command } => rt.block_on(session_cmd(&config, command)),
         Command::Questions { command } => rt.block_on(questions_cmd(&config, command)),
@@ -355,6 +376,31 @@ async fn progress_bars(db: &Db, session: crate::domain::SessionId) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
+}
+
+async fn user_cmd(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    use crate::domain::staff::{hash_password, normalize_email};
+    let db = Db::connect(&config.database_url()).await?;
+    match command {
+        UserCommand::Add { email, name, role } => {
+            let email = normalize_email(&email).map_err(anyhow::Error::msg)?;
+            let role = crate::domain::Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().any(char::is_control) {
+                bail!("--name must be a name without control characters");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let hash = hash_password(password).map_err(anyhow::Error::msg)?;
+            let Some(user) = db.add_staff_user(&email, &name, role, &hash).await? else {
+                bail!("an account for {email} exists already");
+            };
+            db.audit(None, "user_added", &email, role.as_str()).await?;
+            println!("{} ({}) added as {}", user.name, user.email, user.role.as_str());
+        }
+    }
+    Ok(())
 }
 
 async fn jobs_cmd(config: &Config, command: JobsCommand) -> anyhow::Result<()> {

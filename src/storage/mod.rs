@@ -6,6 +6,7 @@ mod jobs;
 mod questions;
 mod recordings;
 mod sessions;
+pub mod staff;
 
 pub use jobs::{Job, JobState};
 pub use recordings::{NoticeState, Publication, RecordingRow};

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod staff;
 pub mod studio;
 pub mod submit;
 pub mod whip;
@@ -45,6 +46,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/studio/{slug}/answer", post(studio::answer))
         .route("/api/studio/{slug}/layout", post(studio::layout))
         .route("/api/studio/{slug}/events", get(studio::events))
+        .route("/staff", get(staff::home))
+        .route("/staff/login", get(staff::login_page).post(staff::login))
+        .route("/staff/logout", post(staff::logout))
         .route("/api/studio/{slug}/jobs", get(studio::jobs))
         .route("/api/studio/{slug}/jobs/{id}/retry", post(studio::retry_job))
         .route("/api/studio/{slug}/trim", post(studio::trim))

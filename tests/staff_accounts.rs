@@ -1,0 +1,234 @@
+//! Staff accounts: `citizenhour user add` (argon2id), login with CSRF (double submit), the session cookie's flags,
+//! wrong passwords, brute force, hostile input, logout, roles on the overview and the audit log.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn user_add(data: &std::path::Path, args: &[&str], password: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_citizenhour"))
+        .args(["user", "add"])
+        .args(args)
+        .env("CITIZENHOUR__STORAGE__DATA_DIR", data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let i = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[i..].split('"').next().unwrap().to_owned()
+}
+
+struct Login {
+    cookie: String,
+    csrf: String,
+}
+
+async fn login_form(app: &support::TestApp) -> (String, String) {
+    let r = app.client.get(format!("{}/staff/login", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let c = set_cookie(&r, "staff_login_csrf").expect("login CSRF cookie");
+    assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"), "{c}");
+    let cookie = c.split(';').next().unwrap().to_owned();
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<label for="email">"#) && html.contains(r#"<label for="password">"#));
+    (cookie, hidden(&html, "csrf"))
+}
+
+async fn post_login(app: &support::TestApp, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    app.client.post(format!("{}/staff/login", app.base)).header("cookie", cookie).form(form).send().await.unwrap()
+}
+
+async fn login(app: &support::TestApp, email: &str, password: &str) -> Login {
+    let (cookie, csrf) = login_form(app).await;
+    let r = post_login(app, &cookie, &[("email", email), ("password", password), ("csrf", &csrf)]).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["location"], "/staff");
+    let c = set_cookie(&r, "staff").expect("session cookie");
+    assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.contains("Path=/"), "{c}");
+    assert!(!c.contains("Secure"), "plain http on loopback");
+    let cookie = c.split(';').next().unwrap().to_owned();
+    let home = app.client.get(format!("{}/staff", app.base)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let csrf = hidden(&home.text().await.unwrap(), "csrf");
+    Login { cookie, csrf }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_log_in_with_argon2id_passwords_behind_csrf_and_everything_is_audited() {
+    let app = support::spawn_app_with(|c| c.server.public_url = String::new()).await;
+    let data = app.config.storage.data_dir.clone();
+    let out = user_add(
+        &data,
+        &["--email", " Anna@Musterstadt.DE ", "--name", "Anna Beispiel", "--role", "admin"],
+        "korrekt-Pferd-Batterie",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("anna@musterstadt.de"));
+    for (args, pw, says) in [
+        (
+            vec!["--email", "anna@musterstadt.de", "--name", "X", "--role", "admin"],
+            "korrekt-Pferd-Batterie",
+            "exists already",
+        ),
+        (vec!["--email", "kurt@musterstadt.de", "--name", "Kurt", "--role", "moderator"], "kurz", "12 characters"),
+        (
+            vec!["--email", "kurt@musterstadt.de", "--name", "Kurt", "--role", "root"],
+            "korrekt-Pferd-Batterie",
+            "unknown role",
+        ),
+        (
+            vec!["--email", "kurt\r\nBcc: x", "--name", "Kurt", "--role", "host"],
+            "korrekt-Pferd-Batterie",
+            "not an e-mail",
+        ),
+    ] {
+        let out = user_add(&data, &args, pw);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(
+        user_add(
+            &data,
+            &["--email", "mo@musterstadt.de", "--name", "Mo <b>Derator</b>", "--role", "moderator"],
+            "ein-langes-Passwort-123"
+        )
+        .status
+        .success()
+    );
+
+    // Not logged in: the overview sends to the login page.
+    let r = app.client.get(format!("{}/staff", app.base)).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/staff/login"));
+    let forged = app.client.get(format!("{}/staff", app.base)).header("cookie", "staff=0123").send().await.unwrap();
+    assert_eq!(forged.status(), 303);
+
+    // CSRF: a login without the form token, or with another browser's, is refused before any password check.
+    let (cookie, csrf) = login_form(&app).await;
+    let no_token =
+        post_login(&app, &cookie, &[("email", "anna@musterstadt.de"), ("password", "korrekt-Pferd-Batterie")]).await;
+    assert_eq!(no_token.status(), 403);
+    let (_, other_csrf) = login_form(&app).await;
+    let cross = post_login(
+        &app,
+        &cookie,
+        &[("email", "anna@musterstadt.de"), ("password", "korrekt-Pferd-Batterie"), ("csrf", &other_csrf)],
+    )
+    .await;
+    assert_eq!(cross.status(), 403);
+
+    // Wrong password, unknown address, hostile input: the same 401 answer, no cookie, the field marked.
+    let huge = "p".repeat(5_000);
+    let too_big = "p".repeat(100_000);
+    let r =
+        post_login(&app, &cookie, &[("email", "anna@musterstadt.de"), ("password", &too_big), ("csrf", &csrf)]).await;
+    assert_eq!(r.status(), 413, "a body over the limit is refused before anything else");
+    for (email, pw) in [
+        ("anna@musterstadt.de", "falsch-falsch-falsch"),
+        ("nobody@musterstadt.de", "korrekt-Pferd-Batterie"),
+        ("anna@musterstadt.de' OR '1'='1", "x' OR '1'='1"),
+        ("anna@musterstadt.de\r\nSet-Cookie: staff=evil", "korrekt-Pferd-Batterie"),
+        ("anna@musterstadt.de", huge.as_str()),
+        ("", ""),
+    ] {
+        let r = post_login(&app, &cookie, &[("email", email), ("password", pw), ("csrf", &csrf)]).await;
+        assert_eq!(r.status(), 401, "{email:?}");
+        assert!(set_cookie(&r, "staff").is_none());
+        let html = r.text().await.unwrap();
+        assert!(html.contains(r#"role="alert""#) && html.contains(r#"aria-invalid="true""#));
+        assert!(!html.contains("<script") && !html.contains("' OR '1'='1\" "), "escaped");
+    }
+
+    // The admin logs in: overview with the audit log; the moderator's name is escaped everywhere.
+    let anna = login(&app, "ANNA@musterstadt.de", "korrekt-Pferd-Batterie").await;
+    let html = app.client.get(format!("{}/staff", app.base)).header("cookie", &anna.cookie).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert!(html.contains("Anna Beispiel") && html.contains("(admin)"));
+    assert!(html.contains("login_failed") && html.contains("user_added"), "audit log shown to admins");
+    let mo = login(&app, "mo@musterstadt.de", "ein-langes-Passwort-123").await;
+    let html = app.client.get(format!("{}/staff", app.base)).header("cookie", &mo.cookie).send().await.unwrap();
+    let html = html.text().await.unwrap();
+    assert!(html.contains("Mo &lt;b&gt;Derator&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("login_failed"), "moderators do not see the audit log");
+
+    // Logout needs the CSRF token; afterwards the cookie is dead.
+    let r = app
+        .client
+        .post(format!("{}/staff/logout", app.base))
+        .header("cookie", &anna.cookie)
+        .form(&[("csrf", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .post(format!("{}/staff/logout", app.base))
+        .header("cookie", &anna.cookie)
+        .form(&[("csrf", &anna.csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(set_cookie(&r, "staff").unwrap().contains("Max-Age=0"));
+    let after = app.client.get(format!("{}/staff", app.base)).header("cookie", &anna.cookie).send().await.unwrap();
+    assert_eq!(after.status(), 303, "the old cookie no longer works");
+    let log = app.db.audit_log(100).await.unwrap();
+    for action in ["user_added", "login_failed", "login", "logout"] {
+        assert!(log.iter().any(|e| e.action == action), "{action} audited");
+    }
+    assert!(
+        log.iter().all(|e| !e.detail.contains("falsch") && !e.target.contains("falsch")),
+        "no passwords in the log"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_failed_logins_lock_the_address_for_fifteen_minutes_even_with_the_right_password() {
+    let app = support::spawn_app().await;
+    let out = user_add(
+        &app.config.storage.data_dir,
+        &["--email", "host@musterstadt.de", "--name", "Host", "--role", "host"],
+        "richtiges-Passwort-42",
+    );
+    assert!(out.status.success());
+    let (cookie, csrf) = login_form(&app).await;
+    for _ in 0..10 {
+        let r = post_login(
+            &app,
+            &cookie,
+            &[("email", "host@musterstadt.de"), ("password", "geraten-geraten"), ("csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(r.status(), 401);
+    }
+    let r = post_login(
+        &app,
+        &cookie,
+        &[("email", "host@musterstadt.de"), ("password", "richtiges-Passwort-42"), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    assert!(set_cookie(&r, "staff").is_none());
+    assert!(r.text().await.unwrap().contains("15 Minuten"));
+}
