@@ -232,3 +232,86 @@ async fn ten_failed_logins_lock_the_address_for_fifteen_minutes_even_with_the_ri
     assert!(set_cookie(&r, "staff").is_none());
     assert!(r.text().await.unwrap().contains("15 Minuten"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_approve_and_reject_with_csrf_hostile_text_stays_escaped_and_hosts_may_not() {
+    use citizenhour::domain::{QuestionDraft, QuestionOrigin, QuestionStatus, QuestionText};
+    let app = support::spawn_app().await;
+    let data = app.config.storage.data_dir.clone();
+    assert!(
+        user_add(
+            &data,
+            &["--email", "mo@musterstadt.de", "--name", "Mo", "--role", "moderator"],
+            "ein-langes-Passwort-123"
+        )
+        .status
+        .success()
+    );
+    assert!(
+        user_add(
+            &data,
+            &["--email", "host@musterstadt.de", "--name", "Host", "--role", "host"],
+            "ein-langes-Passwort-456"
+        )
+        .status
+        .success()
+    );
+    let sid = app.db.create_session(&support::new_session("moderation", None)).await.unwrap().id;
+    let other = app.db.create_session(&support::new_session("andere", None)).await.unwrap().id;
+    let draft = |text: &str| QuestionDraft {
+        text: QuestionText::parse(text, 1500).unwrap(),
+        author_name: Some("<img src=x onerror=alert(1)>".into()),
+        email: None,
+        show_name: false,
+        origin: QuestionOrigin::Web,
+        language: None,
+        intake_note: None,
+    };
+    let evil = app.db.add_question(sid, &draft("<script>alert('x')</script> Warum?")).await.unwrap();
+    let plain = app.db.add_question(sid, &draft("Wann kommt der Bus?")).await.unwrap();
+    let answered = app.db.add_question(sid, &draft("Schon beantwortet?")).await.unwrap();
+    app.db.set_question_status(answered.id, QuestionStatus::Approved).await.unwrap();
+    app.db.mark_answered(answered.id, 1000).await.unwrap();
+    let foreign = app.db.add_question(other, &draft("Andere Sitzung")).await.unwrap();
+
+    let mo = login(&app, "mo@musterstadt.de", "ein-langes-Passwort-123").await;
+    let page =
+        app.client.get(format!("{}/staff/s/moderation", app.base)).header("cookie", &mo.cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Warum?"), "{html}");
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;") && !html.contains("<script>") && !html.contains("<img")
+    );
+    let post = |path: String, cookie: String, csrf: String| {
+        let c = app.client.clone();
+        async move { c.post(path).header("cookie", cookie).form(&[("csrf", csrf)]).send().await.unwrap() }
+    };
+    let url = |id: i64, action: &str| format!("{}/staff/s/moderation/questions/{id}/{action}", app.base);
+    let r = post(url(plain.id.0, "approve"), mo.cookie.clone(), "forged".into()).await;
+    assert_eq!(r.status(), 403, "no CSRF token, no change");
+    assert_eq!(app.db.question(plain.id).await.unwrap().status, QuestionStatus::Pending);
+    let r = post(url(plain.id.0, "approve"), mo.cookie.clone(), mo.csrf.clone()).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.db.question(plain.id).await.unwrap().status, QuestionStatus::Approved);
+    let r = post(url(evil.id.0, "reject"), mo.cookie.clone(), mo.csrf.clone()).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.db.question(evil.id).await.unwrap().status, QuestionStatus::Rejected);
+    assert_eq!(post(url(foreign.id.0, "approve"), mo.cookie.clone(), mo.csrf.clone()).await.status(), 404);
+    assert_eq!(post(url(plain.id.0, "delete"), mo.cookie.clone(), mo.csrf.clone()).await.status(), 404);
+    assert_eq!(post(url(answered.id.0, "reject"), mo.cookie.clone(), mo.csrf.clone()).await.status(), 409);
+    assert_eq!(app.db.question(foreign.id).await.unwrap().status, QuestionStatus::Pending);
+
+    // A host may not moderate; without a login the form goes nowhere.
+    let host = login(&app, "host@musterstadt.de", "ein-langes-Passwort-456").await;
+    assert_eq!(post(url(evil.id.0, "approve"), host.cookie.clone(), host.csrf.clone()).await.status(), 403);
+    let page =
+        app.client.get(format!("{}/staff/s/moderation", app.base)).header("cookie", &host.cookie).send().await.unwrap();
+    assert_eq!(page.status(), 403);
+    assert_eq!(app.db.question(evil.id).await.unwrap().status, QuestionStatus::Rejected);
+    let anon = app.client.post(url(evil.id.0, "approve")).form(&[("csrf", "x")]).send().await.unwrap();
+    assert_eq!(anon.status(), 303, "to the login page");
+    let log = app.db.audit_log(50).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "question_approve" && e.target == format!("moderation#{}", plain.id.0)));
+    assert!(log.iter().any(|e| e.action == "question_reject" && e.user.as_deref() == Some("mo@musterstadt.de")));
+}

@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .route("/staff", get(staff::home))
         .route("/staff/login", get(staff::login_page).post(staff::login))
         .route("/staff/logout", post(staff::logout))
+        .route("/staff/s/{slug}", get(staff::moderation))
+        .route("/staff/s/{slug}/questions/{id}/{action}", post(staff::moderate))
         .route("/api/studio/{slug}/jobs", get(studio::jobs))
         .route("/api/studio/{slug}/jobs/{id}/retry", post(studio::retry_job))
         .route("/api/studio/{slug}/trim", post(studio::trim))
