@@ -53,6 +53,19 @@ async fn bad_questions_get_a_clear_localized_4xx_and_nothing_is_stored() {
         assert!(err["message"].as_str().unwrap().contains(needle), "{body}: {err}");
     }
     assert_eq!(app.question_count(&s).await, 0);
+
+    // The honeypot: hidden from people and screen readers, outside the tab order; a bot that fills it in gets the
+    // same thank-you page and nothing is stored.
+    assert!(html_has_honeypot(&app.get("/s/rathaus-dezember").await.text().await.unwrap()));
+    let bot = app
+        .post_form(
+            "rathaus-dezember",
+            &[("text", "Kaufen Sie Uhren!"), ("consent", "on"), ("website", "http://spam.example")],
+        )
+        .await;
+    assert_eq!(bot.status(), 200);
+    assert!(bot.text().await.unwrap().contains("Vielen Dank"));
+    assert_eq!(app.question_count(&s).await, 0, "the bot's question is not stored");
 }
 
 #[tokio::test]
@@ -175,4 +188,9 @@ async fn pages_list_sessions_and_unknown_pages_are_404() {
     let sessions: serde_json::Value = app.get("/api/sessions").await.json().await.unwrap();
     assert_eq!(sessions[0]["slug"], "rathaus-dezember");
     assert!(sessions[0]["page_url"].as_str().unwrap().ends_with("/s/rathaus-dezember"));
+}
+
+fn html_has_honeypot(html: &str) -> bool {
+    html.contains(r#"<div class="hp" aria-hidden="true">"#)
+        && html.contains(r#"name="website" type="text" tabindex="-1""#)
 }

@@ -226,6 +226,12 @@ pub async fn submit_form(
         }
     };
     let lang = lang_of(input.lang.as_deref());
+    if input.caught_in_honeypot() {
+        // Answered like a success, so the bot learns nothing; nothing is stored.
+        tracing::info!(session = %slug, "question form: honeypot filled, discarded");
+        let t = lang.texts();
+        return message(&state, lang, StatusCode::OK, t.thanks.into(), t.thanks_text.into(), None);
+    }
     match submit(&state, &slug, &input, QuestionOrigin::Web).await {
         Ok(_) => {
             let t = lang.texts();

@@ -20,6 +20,16 @@ pub struct QuestionInput {
     pub consent: bool,
     #[serde(default)]
     pub lang: Option<String>,
+    /// The form's honeypot: hidden from people (CSS, `aria-hidden`, no tab stop); bots fill it in.
+    #[serde(default)]
+    pub website: Option<String>,
+}
+
+impl QuestionInput {
+    /// A bot filled in the field people never see.
+    pub fn caught_in_honeypot(&self) -> bool {
+        self.website.as_deref().is_some_and(|w| !w.trim().is_empty())
+    }
 }
 
 /// Accepts JSON booleans and HTML checkbox values ("on", "true", "1").
