@@ -145,15 +145,7 @@ async fn a_publication_lands_in_garage_typed_cached_rangeable_and_a_rerender_rep
 }
 
 fn worker_process(config: &Config, garage: &Garage, endpoint: String, log: &Path) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_citizenhour"))
-        .arg("worker")
-        .env("CITIZENHOUR__STORAGE__DATA_DIR", &config.storage.data_dir)
-        .env("RUST_LOG", "citizenhour=debug")
-        .envs(garage.env(Some(endpoint)))
-        .stdout(std::fs::File::create(log.with_extension("out")).unwrap())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("worker starts")
+    support::worker_process(&config.storage.data_dir, garage.env(Some(endpoint)), log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -136,20 +136,16 @@ async fn a_video_is_published_with_chapters_thumbnail_captions_and_playlist_thro
 
 fn worker_process(config: &Config, fake: &YoutubeFake, log: &Path) -> std::process::Child {
     let y = fake.config(REFRESH);
-    std::process::Command::new(env!("CARGO_BIN_EXE_citizenhour"))
-        .arg("worker")
-        .env("CITIZENHOUR__STORAGE__DATA_DIR", &config.storage.data_dir)
-        .env("CITIZENHOUR__YOUTUBE__CLIENT_ID", y.client_id)
-        .env("CITIZENHOUR__YOUTUBE__CLIENT_SECRET", "client-secret")
-        .env("CITIZENHOUR__YOUTUBE__REFRESH_TOKEN", REFRESH)
-        .env("CITIZENHOUR__YOUTUBE__TOKEN_URI", y.token_uri)
-        .env("CITIZENHOUR__YOUTUBE__API_URL", y.api_url)
-        .env("CITIZENHOUR__YOUTUBE__CHUNK_MIB", "1")
-        .env("RUST_LOG", "citizenhour=debug")
-        .stdout(std::fs::File::create(log.with_extension("out")).unwrap())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .expect("worker starts")
+    let envs = [
+        ("CLIENT_ID", y.client_id),
+        ("CLIENT_SECRET", "client-secret".to_owned()),
+        ("REFRESH_TOKEN", REFRESH.to_owned()),
+        ("TOKEN_URI", y.token_uri),
+        ("API_URL", y.api_url),
+        ("CHUNK_MIB", "1".to_owned()),
+    ];
+    let envs = envs.into_iter().map(|(k, v)| (format!("CITIZENHOUR__YOUTUBE__{k}"), v)).collect();
+    support::worker_process(&config.storage.data_dir, envs, log)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

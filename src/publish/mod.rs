@@ -27,3 +27,13 @@ impl PublishError {
         PublishError::Io { path: path.display().to_string(), source }
     }
 }
+
+/// `len` bytes of `path` from `offset` (one upload part or chunk).
+pub(crate) fn read_range(path: &std::path::Path, offset: u64, len: u64) -> Result<Vec<u8>, PublishError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| PublishError::io(path, e))?;
+    f.seek(SeekFrom::Start(offset)).map_err(|e| PublishError::io(path, e))?;
+    let mut buf = vec![0u8; len as usize];
+    f.read_exact(&mut buf).map_err(|e| PublishError::io(path, e))?;
+    Ok(buf)
+}

@@ -254,7 +254,7 @@ impl S3Publisher {
             Some(number) => {
                 let offset = (number as u64 - 1) * part_size;
                 let len = part_size.min(src.len - offset);
-                let data = read_range(&src.path, offset, len)?;
+                let data = super::read_range(&src.path, offset, len)?;
                 let out = self
                     .client
                     .upload_part()
@@ -428,15 +428,6 @@ fn upload_order(dir: &Path) -> Result<Vec<Source>, PublishError> {
     };
     files.sort_by(|a, b| (rank(&a.rel), &a.rel).cmp(&(rank(&b.rel), &b.rel)));
     Ok(files)
-}
-
-fn read_range(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, PublishError> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).map_err(|e| PublishError::io(path, e))?;
-    f.seek(SeekFrom::Start(offset)).map_err(|e| PublishError::io(path, e))?;
-    let mut buf = vec![0u8; len as usize];
-    f.read_exact(&mut buf).map_err(|e| PublishError::io(path, e))?;
-    Ok(buf)
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, PublishError> {

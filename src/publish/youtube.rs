@@ -24,7 +24,7 @@ use google_youtube3::api::{
 use google_youtube3::{YouTube, common, hyper_rustls, hyper_util};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -331,7 +331,7 @@ impl YoutubeUploader {
             }
             let start = cp.confirmed;
             let len = chunk.min(total - start);
-            let body = read_range(&plan.mp4, start, len)?;
+            let body = super::read_range(&plan.mp4, start, len)?;
             cp.bytes_sent += len;
             match self.put_chunk(&session, start, len, total, body).await {
                 Ok(Progress::Done(video)) => return self.uploaded(cp, video),
@@ -632,15 +632,6 @@ fn without_url(e: &reqwest::Error) -> String {
         source = s.source();
     }
     if root.is_empty() { kind.to_owned() } else { format!("{kind} ({root})") }
-}
-
-fn read_range(path: &Path, offset: u64, len: u64) -> Result<Vec<u8>, PublishError> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = std::fs::File::open(path).map_err(|e| PublishError::io(path, e))?;
-    f.seek(SeekFrom::Start(offset)).map_err(|e| PublishError::io(path, e))?;
-    let mut buf = vec![0u8; len as usize];
-    f.read_exact(&mut buf).map_err(|e| PublishError::io(path, e))?;
-    Ok(buf)
 }
 
 fn mime_jpeg() -> mime::Mime {

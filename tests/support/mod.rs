@@ -171,3 +171,21 @@ pub async fn answered_questions(
         db.mark_answered(q.id, *at_ms).await.unwrap();
     }
 }
+
+/// `citizenhour worker` as its own process on `data_dir` with extra environment (a process the tests can
+/// SIGKILL); stderr goes to `log`.
+pub fn worker_process(
+    data_dir: &std::path::Path,
+    envs: Vec<(String, String)>,
+    log: &std::path::Path,
+) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_citizenhour"))
+        .arg("worker")
+        .env("CITIZENHOUR__STORAGE__DATA_DIR", data_dir)
+        .env("RUST_LOG", "citizenhour=debug")
+        .envs(envs)
+        .stdout(std::fs::File::create(log.with_extension("out")).unwrap())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .expect("worker starts")
+}
