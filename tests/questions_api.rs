@@ -194,3 +194,39 @@ fn html_has_honeypot(html: &str) -> bool {
     html.contains(r#"<div class="hp" aria-hidden="true">"#)
         && html.contains(r#"name="website" type="text" tabindex="-1""#)
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_routes_and_errors_the_server_really_has() {
+    let app = spawn_app().await;
+    app.create_session("openapi-check").await;
+    let r = app.get("/api/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let doc: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    // Every documented path answers (GETs with 200, the POST with its documented 4xx for an empty body).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let url = path.replace("{slug}", "openapi-check");
+        if item.get("get").is_some() {
+            assert_eq!(app.get(&url).await.status(), 200, "GET {url}");
+        }
+        if let Some(post) = item.get("post") {
+            let r = app.client.post(format!("{}{url}", app.base)).json(&serde_json::json!({})).send().await.unwrap();
+            let status = r.status().as_u16().to_string();
+            assert!(post["responses"].get(&status).is_some(), "POST {url} answered {status}, not documented");
+            let body: serde_json::Value = r.json().await.unwrap();
+            let codes = doc["components"]["schemas"]["Error"]["properties"]["error"]["enum"].as_array().unwrap();
+            assert!(codes.contains(&body["error"]), "error code {} not documented", body["error"]);
+        }
+    }
+    // Every $ref resolves.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"").skip(1) {
+        let target = r.split('"').next().unwrap().trim_start_matches("#/");
+        let mut node = &doc;
+        for part in target.split('/') {
+            node = &node[part];
+        }
+        assert!(!node.is_null(), "dangling $ref {target}");
+    }
+}

@@ -126,3 +126,42 @@ pub async fn chapters(
         None => Ok(Json(serde_json::json!([])).into_response()),
     }
 }
+
+/// The OpenAPI 3.1 description of this API (`assets/openapi.json`; a test keeps it in step with the routes and
+/// the error codes).
+pub const OPENAPI_JSON: &str = include_str!("../../assets/openapi.json");
+
+/// `GET /api/openapi.json`
+pub async fn openapi() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_the_api_can_return_is_in_the_openapi_document() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).expect("valid JSON");
+        let documented = doc["components"]["schemas"]["Error"]["properties"]["error"]["enum"].as_array().unwrap();
+        let all = [
+            WebError::UnknownSession,
+            WebError::IntakeClosed,
+            WebError::EmptyQuestion,
+            WebError::QuestionTooLong { len: 2, max: 1 },
+            WebError::ConsentMissing,
+            WebError::InvalidEmail,
+            WebError::InvalidName,
+            WebError::WrongContentType { expected: "application/json" },
+            WebError::BodyTooLarge,
+            WebError::Malformed(String::new()),
+            WebError::Internal(String::new()),
+        ];
+        for e in all {
+            assert!(documented.iter().any(|d| d == e.code()), "{} missing", e.code());
+            let status = e.status().as_u16().to_string();
+            let post = &doc["paths"]["/api/sessions/{slug}/questions"]["post"]["responses"];
+            assert!(post.get(&status).is_some() || status == "500", "status {status} of {} undocumented", e.code());
+        }
+    }
+}

@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{slug}", get(pages::session_page))
         .route("/s/{slug}/fragen", post(pages::submit_form))
         .route("/r/{slug}", get(pages::recording_page))
+        .route("/api/openapi.json", get(api::openapi))
         .route("/api/sessions", get(api::list_sessions))
         .route("/api/sessions/{slug}", get(api::get_session))
         .route("/api/sessions/{slug}/questions", post(api::submit_question))
