@@ -230,3 +230,57 @@ async fn the_openapi_document_describes_the_routes_and_errors_the_server_really_
         assert!(!node.is_null(), "dangling $ref {target}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_questions_are_merged_with_their_supporters_counted_even_in_a_flood() {
+    let app = spawn_app().await;
+    let s = app.create_session("doppelt").await;
+    let ask = |text: &str, email: Option<&str>| serde_json::json!({"text": text, "consent": true, "email": email, "name": "Erika"});
+    let first = app.post_question_json("doppelt", &ask("Wann kommt der Radweg?", Some("a@example.org"))).await;
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!((first["merged"].as_bool(), first["supporters"].as_i64()), (Some(false), Some(1)));
+    // Same words, other case, spacing, punctuation and Unicode form (full-width letters): the same question.
+    for (text, n) in [("wann  kommt der RADWEG", 2), ("Wann kommt der Radweg?!?", 3), ("Ｗａｎｎ kommt der Radweg", 4)]
+    {
+        let r = app.post_question_json("doppelt", &ask(text, Some("b@example.org"))).await;
+        assert_eq!(r.status(), 200, "{text}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(
+            (v["id"].clone(), v["merged"].as_bool(), v["supporters"].as_i64()),
+            (first["id"].clone(), Some(true), Some(n))
+        );
+        assert!(v["message"].as_str().unwrap().contains("schon gestellt"));
+    }
+    let other = app.post_question_json("doppelt", &ask("Wann kommt der Bus?", None)).await;
+    assert_eq!(other.status(), 201);
+    assert_eq!(app.question_count(&s).await, 2);
+
+    // A rejected question does not swallow a new one with the same text.
+    let bus =
+        app.db.questions(s.id, None).await.unwrap().into_iter().find(|q| q.text.as_str().contains("Bus")).unwrap();
+    app.db.set_question_status(bus.id, citizenhour::domain::QuestionStatus::Rejected).await.unwrap();
+    assert_eq!(app.post_question_json("doppelt", &ask("Wann kommt der Bus", None)).await.status(), 201);
+    assert_eq!(app.question_count(&s).await, 3);
+
+    // A flood of 40 identical questions at once: one question, 40 supporters, no error.
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let client = app.client.clone();
+        let url = format!("{}/api/sessions/doppelt/questions", app.base);
+        tasks.push(tokio::spawn(async move {
+            let body = serde_json::json!({"text": "Flut: Was kostet das Freibad?", "consent": true, "name": format!("Bot {i}")});
+            client.post(url).json(&body).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 39, "{statuses:?}");
+    let flood =
+        app.db.questions(s.id, None).await.unwrap().into_iter().find(|q| q.text.as_str().starts_with("Flut")).unwrap();
+    assert_eq!(flood.supporters, 40);
+    assert_eq!(app.question_count(&s).await, 4);
+}

@@ -112,6 +112,15 @@ impl QuestionText {
         &self.0
     }
 
+    /// The form duplicates are found by: Unicode-compatibility-normalized (NFKC), lower case, letters and digits
+    /// only, single spaces. "Wann kommt der Radweg?!" and "wann  kommt der RADWEG" are the same question.
+    pub fn normalized(&self) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let folded: String =
+            self.0.nfkc().flat_map(char::to_lowercase).map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+        folded.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// A one-line form for the lower third and chapter titles, cut at `max` characters with an ellipsis.
     pub fn headline(&self, max: usize) -> String {
         let one_line = self.0.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -154,6 +163,8 @@ pub struct Question {
     pub created_at: DateTime<Utc>,
     /// Milliseconds into the recording where the question was answered.
     pub answered_at_ms: Option<i64>,
+    /// How many citizens asked this (1 + merged duplicates).
+    pub supporters: i64,
 }
 
 impl Question {

@@ -6,7 +6,7 @@ use chrono::Utc;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-const COLUMNS: &str = "id, session_id, text, author_name, email, show_name, origin, status, position, language, intake_note, answered_at_ms, created_at";
+const COLUMNS: &str = "id, session_id, text, author_name, email, show_name, origin, status, position, language, intake_note, answered_at_ms, created_at, supporters";
 
 fn row_to_question(r: &SqliteRow) -> Result<Question, StorageError> {
     let corrupt = |detail: String| StorageError::Corrupt { table: "questions", detail };
@@ -28,29 +28,82 @@ fn row_to_question(r: &SqliteRow) -> Result<Question, StorageError> {
         intake_note: r.try_get("intake_note")?,
         answered_at_ms: r.try_get("answered_at_ms")?,
         created_at: parse_time("questions", &r.try_get::<String, _>("created_at")?)?,
+        supporters: r.try_get("supporters")?,
     })
+}
+
+async fn insert_question(
+    conn: &mut sqlx::SqliteConnection,
+    session: SessionId,
+    q: &QuestionDraft,
+) -> Result<i64, StorageError> {
+    let res = sqlx::query(
+        "INSERT INTO questions (session_id, text, normalized, author_name, email, show_name, origin, language, intake_note, position, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+                 (SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE session_id = ?), ?)",
+    )
+    .bind(session.0)
+    .bind(q.text.as_str())
+    .bind(q.text.normalized())
+    .bind(&q.author_name)
+    .bind(&q.email)
+    .bind(q.show_name as i64)
+    .bind(q.origin.as_str())
+    .bind(&q.language)
+    .bind(&q.intake_note)
+    .bind(session.0)
+    .bind(fmt_time(Utc::now()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(res.last_insert_rowid())
 }
 
 impl Db {
     pub async fn add_question(&self, session: SessionId, q: &QuestionDraft) -> Result<Question, StorageError> {
-        let res = sqlx::query(
-            "INSERT INTO questions (session_id, text, author_name, email, show_name, origin, language, intake_note, position, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?,
-                     (SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE session_id = ?), ?)",
+        let mut conn = self.pool().acquire().await?;
+        let id = insert_question(&mut conn, session, q).await?;
+        drop(conn);
+        self.question(QuestionId(id)).await
+    }
+
+    /// Stores a question, or — when the session already has one with the same normalized text that was not
+    /// rejected — counts the asker as its supporter (their contact data kept with it). `true`: merged.
+    pub async fn add_or_support_question(
+        &self,
+        session: SessionId,
+        q: &QuestionDraft,
+    ) -> Result<(Question, bool), StorageError> {
+        let normalized = q.text.normalized();
+        // IMMEDIATE: the write lock is taken before the lookup, so two identical questions arriving at once are
+        // merged instead of both being inserted (or one failing on a stale snapshot).
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let existing = sqlx::query(
+            "SELECT id FROM questions WHERE session_id = ? AND normalized = ? AND status != 'rejected' ORDER BY id LIMIT 1",
         )
         .bind(session.0)
-        .bind(q.text.as_str())
+        .bind(&normalized)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = existing else {
+            let id = insert_question(&mut tx, session, q).await?;
+            tx.commit().await?;
+            return Ok((self.question(QuestionId(id)).await?, false));
+        };
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO question_supporters (question_id, author_name, email, language, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
         .bind(&q.author_name)
         .bind(&q.email)
-        .bind(q.show_name as i64)
-        .bind(q.origin.as_str())
         .bind(&q.language)
-        .bind(&q.intake_note)
-        .bind(session.0)
+        .bind(q.origin.as_str())
         .bind(fmt_time(Utc::now()))
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        self.question(QuestionId(res.last_insert_rowid())).await
+        sqlx::query("UPDATE questions SET supporters = supporters + 1 WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok((self.question(QuestionId(id)).await?, true))
     }
 
     pub async fn question(&self, id: QuestionId) -> Result<Question, StorageError> {

@@ -81,6 +81,9 @@ pub struct Accepted {
     pub id: i64,
     pub status: &'static str,
     pub message: String,
+    /// The same question was there already: this asker now supports it (200 instead of 201).
+    pub merged: bool,
+    pub supporters: i64,
 }
 
 /// `POST /api/sessions/{slug}/questions` — 201 with the new question's id; 4xx with `{error, message, field}`.
@@ -94,14 +97,22 @@ pub async fn submit_question(
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let lang = Lang::from_request(q.lang.as_deref(), &headers);
     let Json(input) = body.map_err(|r| ApiError(json_rejection(r), lang))?;
-    let question = submit(&state, &slug, &input, QuestionOrigin::Api).await.map_err(|e| ApiError(e, lang))?;
-    let message = match lang {
-        Lang::De => "Ihre Frage ist eingegangen.",
-        Lang::En => "Your question has arrived.",
+    let (question, merged) = submit(&state, &slug, &input, QuestionOrigin::Api).await.map_err(|e| ApiError(e, lang))?;
+    let message = match (lang, merged) {
+        (Lang::De, false) => "Ihre Frage ist eingegangen.",
+        (Lang::En, false) => "Your question has arrived.",
+        (Lang::De, true) => "Diese Frage wurde schon gestellt; Ihre Stimme zählt dazu.",
+        (Lang::En, true) => "This question was asked already; your voice is counted with it.",
     };
     Ok((
-        StatusCode::CREATED,
-        Json(Accepted { id: question.id.0, status: question.status.as_str(), message: message.into() }),
+        if merged { StatusCode::OK } else { StatusCode::CREATED },
+        Json(Accepted {
+            id: question.id.0,
+            status: question.status.as_str(),
+            message: message.into(),
+            merged,
+            supporters: question.supporters,
+        }),
     ))
 }
 

@@ -315,8 +315,13 @@ pub async fn moderation(
                 buttons.push_str(&form("reject", "Ablehnen <span lang=\"en\">/ reject</span>"));
             }
             sections.push_str(&format!(
-                "<li id=\"q{id}\"><p>{text}</p><p class=\"meta\">{who} · {origin}</p>{buttons}</li>\n",
+                "<li id=\"q{id}\"><p>{text}</p><p class=\"meta\">{who} · {origin}{support}</p>{buttons}</li>\n",
                 id = q.id.0,
+                support = if q.supporters > 1 {
+                    format!(" · {} Unterstützende <span lang=\"en\">/ supporters</span>", q.supporters)
+                } else {
+                    String::new()
+                },
                 text = esc(q.text.as_str()),
                 origin = q.origin.as_str(),
             ));

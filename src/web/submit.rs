@@ -65,13 +65,14 @@ pub fn valid_email(e: &str) -> bool {
         && !e.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
 }
 
-/// Validates `input` and stores it as a pending question of the session `slug`.
+/// Validates `input` and stores it as a pending question of the session `slug` — or, when the session has the
+/// same question already (normalized text), counts the asker as a supporter of it (`true`: merged).
 pub async fn submit(
     state: &AppState,
     slug: &str,
     input: &QuestionInput,
     origin: QuestionOrigin,
-) -> Result<Question, WebError> {
+) -> Result<(Question, bool), WebError> {
     let session = state.db.session_by_slug(slug).await?;
     if !session.intake_open(chrono::Utc::now()) {
         return Err(WebError::IntakeClosed);
@@ -104,7 +105,7 @@ pub async fn submit(
         language: input.lang.as_deref().filter(|l| matches!(*l, "de" | "en")).map(str::to_owned),
         intake_note: None,
     };
-    Ok(state.db.add_question(session.id, &draft).await?)
+    Ok(state.db.add_or_support_question(session.id, &draft).await?)
 }
 
 #[cfg(test)]
