@@ -454,6 +454,14 @@ mod tests {
     use secrecy::ExposeSecret;
 
     #[test]
+    fn the_example_configuration_loads_and_validates() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/config.example.toml");
+        let c = Config::load(Some(&path)).expect("deploy/config.example.toml is valid");
+        assert!(c.publish.targets.is_empty() && c.publish.s3.is_none());
+        assert_eq!(c.youtube.privacy, "private");
+    }
+
+    #[test]
     #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error type
     fn environment_overrides_file_and_secrets_stay_hidden() {
         let dir = tempfile::tempdir().unwrap();
