@@ -284,3 +284,73 @@ async fn identical_questions_are_merged_with_their_supporters_counted_even_in_a_
     assert_eq!(flood.supporters, 40);
     assert_eq!(app.question_count(&s).await, 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_askers_personal_link_shows_exports_erases_and_withdraws_and_guessing_gets_nothing() {
+    let app = spawn_app().await;
+    let s = app.create_session("meine-frage").await;
+    let ask = |text: &str| serde_json::json!({"text": text, "consent": true, "email": "erika@example.org", "name": "Erika <b>M</b>", "show_name": true});
+    let r: serde_json::Value = app.post_question_json("meine-frage", &ask("Frage <eins>?")).await.json().await.unwrap();
+    let link = r["manage_url"].as_str().expect("a personal link").to_owned();
+    let path = link.trim_start_matches(&app.base).to_owned();
+    assert!(path.starts_with("/q/") && path.len() == 3 + 64, "{path}");
+    let merged: serde_json::Value =
+        app.post_question_json("meine-frage", &ask("frage eins")).await.json().await.unwrap();
+    assert!(merged.get("manage_url").is_none(), "a merged duplicate gets no link to the first asker's question");
+
+    let page = app.get(&path).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Frage &lt;eins&gt;?")
+            && html.contains("Erika &lt;b&gt;M&lt;/b&gt;")
+            && html.contains("erika@example.org")
+    );
+    let export: serde_json::Value = app.get(&format!("{path}/export")).await.json().await.unwrap();
+    assert_eq!(
+        (export["email"].as_str(), export["show_name_on_screen"].as_bool()),
+        (Some("erika@example.org"), Some(true))
+    );
+    assert_eq!(export["session"]["slug"], "meine-frage");
+
+    // Erase: name and address gone, the text stays, the link is dead.
+    let r = app.client.post(format!("{}{path}/erase", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let q =
+        app.db.questions(s.id, None).await.unwrap().into_iter().find(|q| q.text.as_str() == "Frage <eins>?").unwrap();
+    assert_eq!((q.author_name, q.email, q.show_name), (None, None, false));
+    assert_eq!(app.get(&path).await.status(), 404);
+
+    // Withdraw: an unanswered question is deleted with its data.
+    let r: serde_json::Value = app.post_question_json("meine-frage", &ask("Frage zwei?")).await.json().await.unwrap();
+    let two = r["manage_url"].as_str().unwrap().trim_start_matches(&app.base).to_owned();
+    assert_eq!(app.question_count(&s).await, 2);
+    assert_eq!(app.client.post(format!("{}{two}/withdraw", app.base)).send().await.unwrap().status(), 200);
+    assert_eq!(app.question_count(&s).await, 1);
+    assert_eq!(app.get(&two).await.status(), 404);
+
+    // An answered question stays (it is a chapter of the recording); the data can still be erased.
+    let r: serde_json::Value = app.post_question_json("meine-frage", &ask("Frage drei?")).await.json().await.unwrap();
+    let three = r["manage_url"].as_str().unwrap().trim_start_matches(&app.base).to_owned();
+    let id = citizenhour::domain::QuestionId(r["id"].as_i64().unwrap());
+    app.db.set_question_status(id, citizenhour::domain::QuestionStatus::Approved).await.unwrap();
+    app.db.mark_answered(id, 5000).await.unwrap();
+    assert!(app.get(&three).await.text().await.unwrap().contains("bleibt als Kapitel"));
+    let r = app.client.post(format!("{}{three}/withdraw", app.base)).send().await.unwrap();
+    assert!(r.status().is_redirection() || r.status() == 200);
+    assert!(app.db.question(id).await.is_ok(), "answered questions are not deleted");
+
+    // Guessing: malformed and unknown tokens get the same 404, nothing else.
+    for bad in ["abc", "../../etc/passwd", &"0".repeat(64), &"g".repeat(64), &"a".repeat(10_000)] {
+        assert_eq!(app.get(&format!("/q/{bad}")).await.status(), 404, "{bad}");
+        assert_eq!(app.client.post(format!("{}/q/{bad}/withdraw", app.base)).send().await.unwrap().status(), 404);
+    }
+    assert_eq!(app.question_count(&s).await, 2);
+
+    // The form's confirmation page links the personal page.
+    let r = app.post_form("meine-frage", &[("text", "Frage vier?"), ("consent", "on")]).await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"<a href="/q/"#) && html.contains("Ihre persönliche Seite"), "{html}");
+}

@@ -165,3 +165,42 @@ impl Db {
             .try_get("n")?)
     }
 }
+
+impl Db {
+    /// Gives the question a personal link for its asker; returns the token (the link), storing only its digest.
+    pub async fn issue_manage_token(&self, id: QuestionId) -> Result<String, StorageError> {
+        let token = format!("{}{}", super::credentials::new_token(), super::credentials::new_token());
+        sqlx::query("UPDATE questions SET manage_sha256 = ? WHERE id = ?")
+            .bind(super::staff::token_digest(&token))
+            .bind(id.0)
+            .execute(self.pool())
+            .await?;
+        Ok(token)
+    }
+
+    /// The question a personal link belongs to.
+    pub async fn question_by_manage_token(&self, token: &str) -> Result<Option<Question>, StorageError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM questions WHERE manage_sha256 = ?"))
+            .bind(super::staff::token_digest(token))
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(row_to_question).transpose()
+    }
+
+    /// Removes a question with everything attached to it (supporters, notices).
+    pub async fn delete_question(&self, id: QuestionId) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM questions WHERE id = ?").bind(id.0).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Erases the asker's personal data (name, e-mail, on-screen consent, the personal link); the text stays.
+    pub async fn erase_asker_data(&self, id: QuestionId) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE questions SET author_name = NULL, email = NULL, show_name = 0, manage_sha256 = NULL WHERE id = ?",
+        )
+        .bind(id.0)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

@@ -84,6 +84,9 @@ pub struct Accepted {
     /// The same question was there already: this asker now supports it (200 instead of 201).
     pub merged: bool,
     pub supporters: i64,
+    /// The asker's personal page: view, withdraw, delete, export (new questions; keep it private).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_url: Option<String>,
 }
 
 /// `POST /api/sessions/{slug}/questions` — 201 with the new question's id; 4xx with `{error, message, field}`.
@@ -97,7 +100,9 @@ pub async fn submit_question(
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let lang = Lang::from_request(q.lang.as_deref(), &headers);
     let Json(input) = body.map_err(|r| ApiError(json_rejection(r), lang))?;
-    let (question, merged) = submit(&state, &slug, &input, QuestionOrigin::Api).await.map_err(|e| ApiError(e, lang))?;
+    let done = submit(&state, &slug, &input, QuestionOrigin::Api).await.map_err(|e| ApiError(e, lang))?;
+    let (question, merged) = (done.question, done.merged);
+    let manage_url = done.manage_token.map(|t| format!("{}/q/{t}", state.config.public_url()));
     let message = match (lang, merged) {
         (Lang::De, false) => "Ihre Frage ist eingegangen.",
         (Lang::En, false) => "Your question has arrived.",
@@ -112,6 +117,7 @@ pub async fn submit_question(
             message: message.into(),
             merged,
             supporters: question.supporters,
+            manage_url,
         }),
     ))
 }

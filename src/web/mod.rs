@@ -2,6 +2,7 @@
 //! call storage/domain, and render. They never build pipelines.
 
 pub mod api;
+pub mod asker;
 pub mod assets;
 pub mod error;
 pub mod i18n;
@@ -35,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{slug}", get(pages::session_page))
         .route("/s/{slug}/fragen", post(pages::submit_form))
         .route("/r/{slug}", get(pages::recording_page))
+        .route("/q/{token}", get(asker::show))
+        .route("/q/{token}/withdraw", post(asker::withdraw))
+        .route("/q/{token}/erase", post(asker::erase))
+        .route("/q/{token}/export", get(asker::export))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/sessions", get(api::list_sessions))
         .route("/api/sessions/{slug}", get(api::get_session))

@@ -43,6 +43,8 @@ struct MessagePage<'a> {
     text: String,
     back: Option<String>,
     back_label: &'static str,
+    /// A link to show prominently (the asker's personal page after handing in a question).
+    link: Option<(String, String)>,
 }
 
 fn message(
@@ -63,6 +65,7 @@ fn message(
             text,
             back,
             back_label: lang.texts().sessions,
+            link: None,
         },
     )
 }
@@ -233,15 +236,27 @@ pub async fn submit_form(
         return message(&state, lang, StatusCode::OK, t.thanks.into(), t.thanks_text.into(), None);
     }
     match submit(&state, &slug, &input, QuestionOrigin::Web).await {
-        Ok(_) => {
+        Ok(done) => {
             let t = lang.texts();
-            message(
-                &state,
-                lang,
+            let link = done.manage_token.map(|token| {
+                let label = match lang {
+                    Lang::De => "Ihre persönliche Seite: Frage ansehen, zurückziehen oder Ihre Daten löschen (bitte aufbewahren)",
+                    Lang::En => "Your personal page: view or withdraw the question, delete your data (keep this link)",
+                };
+                (format!("/q/{token}"), label.to_owned())
+            });
+            render(
                 StatusCode::OK,
-                t.thanks.into(),
-                t.thanks_text.into(),
-                Some(format!("/s/{slug}?lang={}", lang.code())),
+                MessagePage {
+                    lang: lang.code(),
+                    town: &state.config.town.name,
+                    t,
+                    heading: t.thanks.into(),
+                    text: t.thanks_text.into(),
+                    back: Some(format!("/s/{slug}?lang={}", lang.code())),
+                    back_label: t.sessions,
+                    link,
+                },
             )
         }
         Err(e) if e.field().is_some() => {

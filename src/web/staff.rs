@@ -48,7 +48,7 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\">\n<title>{} – citizenhour</title>\n<link rel=\"stylesheet\" \

@@ -65,14 +65,23 @@ pub fn valid_email(e: &str) -> bool {
         && !e.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
 }
 
+/// What became of a handed-in question.
+pub struct Submitted {
+    pub question: Question,
+    /// The session had this question already; the asker was counted as a supporter.
+    pub merged: bool,
+    /// The asker's personal link token (`/q/{token}`: view, withdraw, delete, export); new questions only.
+    pub manage_token: Option<String>,
+}
+
 /// Validates `input` and stores it as a pending question of the session `slug` — or, when the session has the
-/// same question already (normalized text), counts the asker as a supporter of it (`true`: merged).
+/// same question already (normalized text), counts the asker as a supporter of it.
 pub async fn submit(
     state: &AppState,
     slug: &str,
     input: &QuestionInput,
     origin: QuestionOrigin,
-) -> Result<(Question, bool), WebError> {
+) -> Result<Submitted, WebError> {
     let session = state.db.session_by_slug(slug).await?;
     if !session.intake_open(chrono::Utc::now()) {
         return Err(WebError::IntakeClosed);
@@ -105,7 +114,9 @@ pub async fn submit(
         language: input.lang.as_deref().filter(|l| matches!(*l, "de" | "en")).map(str::to_owned),
         intake_note: None,
     };
-    Ok(state.db.add_or_support_question(session.id, &draft).await?)
+    let (question, merged) = state.db.add_or_support_question(session.id, &draft).await?;
+    let manage_token = if merged { None } else { Some(state.db.issue_manage_token(question.id).await?) };
+    Ok(Submitted { question, merged, manage_token })
 }
 
 #[cfg(test)]
