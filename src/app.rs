@@ -87,7 +87,8 @@ impl App {
                 let _ = worker_stopped.await;
             }))
         });
-        let served = axum::serve(self.listener, router)
+        // The peer address feeds the submission rate limits.
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| AppError::Io { path: self.addr.to_string(), source: e });

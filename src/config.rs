@@ -112,6 +112,28 @@ pub struct IntakeConfig {
     pub max_body_bytes: usize,
     /// Local part of the town mailbox; `local+<slug>@…` routes a mail to a session.
     pub mailbox_local_part: String,
+    /// Question submissions (form and API) one client address may send at once …
+    #[serde(default = "default_ip_burst")]
+    pub per_ip_burst: u32,
+    /// … and then one more every this many milliseconds (6000: 10 a minute). `per_ip_burst = 0`: no limit.
+    #[serde(default = "default_ip_every_ms")]
+    pub per_ip_every_ms: u64,
+    /// Submissions per second from everyone together (a flood from many addresses); 0: no limit.
+    #[serde(default = "default_global_per_second")]
+    pub global_per_second: u32,
+    /// Take the client address from `X-Forwarded-For`/`X-Real-IP` (only behind your own reverse proxy).
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+}
+
+fn default_ip_burst() -> u32 {
+    20
+}
+fn default_ip_every_ms() -> u64 {
+    6000
+}
+fn default_global_per_second() -> u32 {
+    200
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -273,6 +295,10 @@ impl Default for Config {
                 max_question_chars: DEFAULT_MAX_QUESTION_CHARS,
                 max_body_bytes: DEFAULT_MAX_BODY_BYTES,
                 mailbox_local_part: "buergersprechstunde".into(),
+                per_ip_burst: default_ip_burst(),
+                per_ip_every_ms: default_ip_every_ms(),
+                global_per_second: default_global_per_second(),
+                trust_forwarded_for: false,
             },
             media: MediaConfig {
                 width: 1280,

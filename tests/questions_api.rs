@@ -233,7 +233,8 @@ async fn the_openapi_document_describes_the_routes_and_errors_the_server_really_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_questions_are_merged_with_their_supporters_counted_even_in_a_flood() {
-    let app = spawn_app().await;
+    // The flood comes from one address: the per-address limit is off here (its own test below).
+    let app = support::spawn_app_with(|c| c.intake.per_ip_burst = 0).await;
     let s = app.create_session("doppelt").await;
     let ask = |text: &str, email: Option<&str>| serde_json::json!({"text": text, "consent": true, "email": email, "name": "Erika"});
     let first = app.post_question_json("doppelt", &ask("Wann kommt der Radweg?", Some("a@example.org"))).await;
@@ -353,4 +354,61 @@ async fn the_askers_personal_link_shows_exports_erases_and_withdraws_and_guessin
     let r = app.post_form("meine-frage", &[("text", "Frage vier?"), ("consent", "on")]).await;
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"<a href="/q/"#) && html.contains("Ihre persönliche Seite"), "{html}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_sending_too_many_questions_gets_a_clear_429_with_retry_after() {
+    let app = support::spawn_app_with(|c| {
+        c.intake.per_ip_burst = 3;
+        c.intake.per_ip_every_ms = 60_000;
+    })
+    .await;
+    let s = app.create_session("flut").await;
+    let ask = |i: usize| serde_json::json!({"text": format!("Frage Nummer {i}?"), "consent": true});
+    for i in 0..3 {
+        assert_eq!(app.post_question_json("flut", &ask(i)).await.status(), 201);
+    }
+    // The fourth — by API, by form, or claiming another address without a trusted proxy — is refused.
+    let r = app.post_question_json("flut", &ask(4)).await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "rate_limited");
+    assert!(body["message"].as_str().unwrap().contains("Zu viele Fragen"));
+    assert_eq!(app.post_form("flut", &[("text", "Per Formular?"), ("consent", "on")]).await.status(), 429);
+    let spoofed = app
+        .client
+        .post(format!("{}/api/sessions/flut/questions", app.base))
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&ask(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status(), 429, "X-Forwarded-For is not trusted by default");
+    assert_eq!(app.question_count(&s).await, 3, "nothing stored beyond the limit");
+    // Reading is not limited.
+    for _ in 0..10 {
+        assert_eq!(app.get("/s/flut").await.status(), 200);
+    }
+
+    // Behind a trusted proxy each forwarded address has its own quota.
+    let proxied = support::spawn_app_with(|c| {
+        c.intake.per_ip_burst = 1;
+        c.intake.per_ip_every_ms = 60_000;
+        c.intake.trust_forwarded_for = true;
+    })
+    .await;
+    proxied.create_session("proxy").await;
+    for (ip, want) in [("198.51.100.1", 201), ("198.51.100.2", 201), ("198.51.100.1", 429)] {
+        let r = proxied
+            .client
+            .post(format!("{}/api/sessions/proxy/questions", proxied.base))
+            .header("x-forwarded-for", format!("{ip}, 10.0.0.1"))
+            .json(&serde_json::json!({"text": format!("Frage von {ip} {want}"), "consent": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), want, "{ip}");
+    }
 }

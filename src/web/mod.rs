@@ -6,6 +6,7 @@ pub mod asker;
 pub mod assets;
 pub mod error;
 pub mod i18n;
+pub mod limits;
 pub mod pages;
 pub mod staff;
 pub mod studio;
@@ -31,10 +32,17 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let limit = state.config.intake.max_body_bytes;
     let site = ServeDir::new(state.config.site_dir());
+    // Question submissions, behind the per-address and global rate limits.
+    let submissions = limits::limit_submissions(
+        Router::new()
+            .route("/s/{slug}/fragen", post(pages::submit_form))
+            .route("/api/sessions/{slug}/questions", post(api::submit_question)),
+        &state.config.intake,
+    );
     Router::new()
+        .merge(submissions)
         .route("/", get(pages::home))
         .route("/s/{slug}", get(pages::session_page))
-        .route("/s/{slug}/fragen", post(pages::submit_form))
         .route("/r/{slug}", get(pages::recording_page))
         .route("/q/{token}", get(asker::show))
         .route("/q/{token}/withdraw", post(asker::withdraw))
@@ -43,7 +51,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/sessions", get(api::list_sessions))
         .route("/api/sessions/{slug}", get(api::get_session))
-        .route("/api/sessions/{slug}/questions", post(api::submit_question))
         .route("/api/sessions/{slug}/chapters", get(api::chapters))
         .route("/studio/{slug}", get(studio::page))
         .route("/api/studio/{slug}", get(studio::state))
