@@ -30,6 +30,37 @@ pub struct Config {
     pub ingest: IngestConfig,
     #[serde(default)]
     pub mail: MailConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+}
+
+/// Data protection: how long personal data is kept (enforced by the worker, hourly).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Askers' names and e-mail addresses are deleted this many days after the recording was published (the
+    /// answer notices go out right after publishing). 0: keep.
+    #[serde(default = "default_personal_days")]
+    pub delete_personal_data_after_days: u32,
+    /// Rejected questions are deleted this many days after they were handed in. 0: keep.
+    #[serde(default = "default_rejected_days")]
+    pub delete_rejected_after_days: u32,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            delete_personal_data_after_days: default_personal_days(),
+            delete_rejected_after_days: default_rejected_days(),
+        }
+    }
+}
+
+fn default_personal_days() -> u32 {
+    30
+}
+fn default_rejected_days() -> u32 {
+    14
 }
 
 /// Outgoing mail (answer notices to askers). An empty `smtp_host` turns notices off.
@@ -334,6 +365,7 @@ impl Default for Config {
             },
             ingest: IngestConfig { srt_listen: String::new(), srt_public_host: String::new() },
             mail: MailConfig { smtp_port: default_smtp_port(), smtp_tls: default_smtp_tls(), ..MailConfig::default() },
+            privacy: PrivacyConfig::default(),
         }
     }
 }

@@ -96,10 +96,34 @@ impl Worker {
         Ok(job)
     }
 
-    /// Runs jobs until `shutdown` resolves; a job in progress is finished first.
+    /// Deletes personal data past the `[privacy]` retention periods; audited when anything was deleted.
+    pub async fn enforce_retention(&self) -> Result<crate::storage::RetentionReport, AppError> {
+        let p = &self.config.privacy;
+        let days = |d: u32| (d > 0).then(|| Utc::now() - chrono::Duration::days(d as i64));
+        let report = self
+            .db
+            .enforce_retention(days(p.delete_personal_data_after_days), days(p.delete_rejected_after_days))
+            .await?;
+        if report != crate::storage::RetentionReport::default() {
+            let detail = format!("{} erased, {} rejected deleted", report.erased, report.deleted);
+            tracing::info!("retention: {detail}");
+            self.db.audit(None, "retention", "", &detail).await?;
+        }
+        Ok(report)
+    }
+
+    /// Runs jobs until `shutdown` resolves; a job in progress is finished first. Retention is enforced at start
+    /// and hourly.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut retention_due = std::time::Instant::now();
         loop {
+            if std::time::Instant::now() >= retention_due {
+                if let Err(e) = self.enforce_retention().await {
+                    tracing::error!("retention: {e}");
+                }
+                retention_due = std::time::Instant::now() + Duration::from_secs(3600);
+            }
             match self.run_one().await {
                 Ok(true) => continue,
                 Ok(false) => {}

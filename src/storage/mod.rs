@@ -4,6 +4,7 @@
 pub mod credentials;
 mod jobs;
 mod questions;
+pub use questions::RetentionReport;
 mod recordings;
 mod sessions;
 pub mod staff;

@@ -204,3 +204,50 @@ impl Db {
         Ok(())
     }
 }
+
+/// What one retention run deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Questions (and supporters) whose names and e-mail addresses were erased.
+    pub erased: u64,
+    /// Rejected questions deleted.
+    pub deleted: u64,
+}
+
+impl Db {
+    /// Erases askers' personal data of sessions published before `published_before`, and deletes rejected
+    /// questions handed in before `rejected_before`.
+    pub async fn enforce_retention(
+        &self,
+        published_before: Option<chrono::DateTime<Utc>>,
+        rejected_before: Option<chrono::DateTime<Utc>>,
+    ) -> Result<RetentionReport, StorageError> {
+        let mut report = RetentionReport::default();
+        if let Some(t) = published_before {
+            let sessions = "SELECT session_id FROM publications WHERE target = 'local' AND created_at < ?";
+            let r = sqlx::query(&format!(
+                "UPDATE questions SET author_name = NULL, email = NULL, show_name = 0, manage_sha256 = NULL \
+                 WHERE session_id IN ({sessions}) AND (author_name IS NOT NULL OR email IS NOT NULL)"
+            ))
+            .bind(fmt_time(t))
+            .execute(self.pool())
+            .await?;
+            let s = sqlx::query(&format!(
+                "UPDATE question_supporters SET author_name = NULL, email = NULL WHERE (author_name IS NOT NULL OR \
+                 email IS NOT NULL) AND question_id IN (SELECT id FROM questions WHERE session_id IN ({sessions}))"
+            ))
+            .bind(fmt_time(t))
+            .execute(self.pool())
+            .await?;
+            report.erased = r.rows_affected() + s.rows_affected();
+        }
+        if let Some(t) = rejected_before {
+            let r = sqlx::query("DELETE FROM questions WHERE status = 'rejected' AND created_at < ?")
+                .bind(fmt_time(t))
+                .execute(self.pool())
+                .await?;
+            report.deleted = r.rows_affected();
+        }
+        Ok(report)
+    }
+}
