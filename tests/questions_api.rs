@@ -412,3 +412,33 @@ async fn one_address_sending_too_many_questions_gets_a_clear_429_with_retry_afte
         assert_eq!(r.status(), want, "{ip}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_form_works_by_keyboard_alone_with_the_error_tied_to_its_field() {
+    let app = spawn_app().await;
+    let s = app.create_session("tastatur").await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/question_form.mjs");
+    let url = format!("{}/s/tastatur", app.base);
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new("node").arg(script).arg(url).output().unwrap())
+            .await
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(v.get("error").is_none(), "{v:#}");
+    let focus: Vec<&str> = v["focus"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(!focus.contains(&"website"), "the honeypot is never focused: {focus:?}");
+    assert_eq!(v["consent_error"]["invalid"], "true", "{v:#}");
+    assert!(v["consent_error"]["text"].as_str().unwrap_or_default().len() > 5, "{v:#}");
+    assert_eq!(v["kept_text"], "Wann wird die Brücke am Markt saniert?", "what was typed survives the error");
+    // Headless Chromium asks for English (Accept-Language: en-US): the pages answer in English.
+    assert!(v["done"].as_str().unwrap().contains("Thank you!"), "{v:#}");
+    assert!(v["personal_link"].as_str().unwrap().starts_with("/q/"), "{v:#}");
+    let qs = app.db.questions(s.id, None).await.unwrap();
+    assert_eq!(qs.len(), 1);
+    assert_eq!(
+        (qs[0].author_name.as_deref(), qs[0].email.as_deref(), qs[0].show_name),
+        (Some("Erika"), Some("erika@example.org"), true)
+    );
+}
