@@ -48,8 +48,8 @@ async fn personal_data_and_rejected_questions_are_deleted_after_their_retention_
     let unpublished = db.create_session(&support::new_session("offen", None)).await.unwrap().id;
     let q_old = db.add_question(old, &draft("Alte Frage?", "a@example.org")).await.unwrap();
     // A second asker of the same question: a supporter with contact data.
-    let (_, merged) = db.add_or_support_question(old, &draft("alte frage", "b@example.org")).await.unwrap();
-    assert!(merged);
+    let (_, token) = db.add_or_support_question(old, &draft("alte frage", "b@example.org")).await.unwrap();
+    assert!(token.is_none(), "merged as a supporter");
     let q_recent = db.add_question(recent, &draft("Neue Frage?", "c@example.org")).await.unwrap();
     let q_open = db.add_question(unpublished, &draft("Offene Frage?", "d@example.org")).await.unwrap();
     let rejected_old = db.add_question(unpublished, &draft("Spam alt", "e@example.org")).await.unwrap();

@@ -36,11 +36,12 @@ async fn insert_question(
     conn: &mut sqlx::SqliteConnection,
     session: SessionId,
     q: &QuestionDraft,
+    manage_sha256: Option<&str>,
 ) -> Result<i64, StorageError> {
     let res = sqlx::query(
-        "INSERT INTO questions (session_id, text, normalized, author_name, email, show_name, origin, language, intake_note, position, created_at)
+        "INSERT INTO questions (session_id, text, normalized, author_name, email, show_name, origin, language, intake_note, position, created_at, manage_sha256)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
-                 (SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE session_id = ?), ?)",
+                 (SELECT COALESCE(MAX(position), 0) + 1 FROM questions WHERE session_id = ?), ?, ?)",
     )
     .bind(session.0)
     .bind(q.text.as_str())
@@ -53,6 +54,7 @@ async fn insert_question(
     .bind(&q.intake_note)
     .bind(session.0)
     .bind(fmt_time(Utc::now()))
+    .bind(manage_sha256)
     .execute(&mut *conn)
     .await?;
     Ok(res.last_insert_rowid())
@@ -61,18 +63,19 @@ async fn insert_question(
 impl Db {
     pub async fn add_question(&self, session: SessionId, q: &QuestionDraft) -> Result<Question, StorageError> {
         let mut conn = self.pool().acquire().await?;
-        let id = insert_question(&mut conn, session, q).await?;
+        let id = insert_question(&mut conn, session, q, None).await?;
         drop(conn);
         self.question(QuestionId(id)).await
     }
 
-    /// Stores a question, or — when the session already has one with the same normalized text that was not
-    /// rejected — counts the asker as its supporter (their contact data kept with it). `true`: merged.
+    /// Stores a question with a personal link for its asker (the token is returned, its digest stored in the same
+    /// write), or — when the session already has one with the same normalized text that was not rejected —
+    /// counts the asker as its supporter (their contact data kept with it; no token).
     pub async fn add_or_support_question(
         &self,
         session: SessionId,
         q: &QuestionDraft,
-    ) -> Result<(Question, bool), StorageError> {
+    ) -> Result<(Question, Option<String>), StorageError> {
         let normalized = q.text.normalized();
         // IMMEDIATE: the write lock is taken before the lookup, so two identical questions arriving at once are
         // merged instead of both being inserted (or one failing on a stale snapshot).
@@ -85,9 +88,10 @@ impl Db {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = existing else {
-            let id = insert_question(&mut tx, session, q).await?;
+            let token = format!("{}{}", super::credentials::new_token(), super::credentials::new_token());
+            let id = insert_question(&mut tx, session, q, Some(&super::staff::token_digest(&token))).await?;
             tx.commit().await?;
-            return Ok((self.question(QuestionId(id)).await?, false));
+            return Ok((self.question(QuestionId(id)).await?, Some(token)));
         };
         let id: i64 = row.try_get("id")?;
         sqlx::query(
@@ -103,7 +107,7 @@ impl Db {
         .await?;
         sqlx::query("UPDATE questions SET supporters = supporters + 1 WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok((self.question(QuestionId(id)).await?, true))
+        Ok((self.question(QuestionId(id)).await?, None))
     }
 
     pub async fn question(&self, id: QuestionId) -> Result<Question, StorageError> {
@@ -167,17 +171,6 @@ impl Db {
 }
 
 impl Db {
-    /// Gives the question a personal link for its asker; returns the token (the link), storing only its digest.
-    pub async fn issue_manage_token(&self, id: QuestionId) -> Result<String, StorageError> {
-        let token = format!("{}{}", super::credentials::new_token(), super::credentials::new_token());
-        sqlx::query("UPDATE questions SET manage_sha256 = ? WHERE id = ?")
-            .bind(super::staff::token_digest(&token))
-            .bind(id.0)
-            .execute(self.pool())
-            .await?;
-        Ok(token)
-    }
-
     /// The question a personal link belongs to.
     pub async fn question_by_manage_token(&self, token: &str) -> Result<Option<Question>, StorageError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM questions WHERE manage_sha256 = ?"))

@@ -114,9 +114,8 @@ pub async fn submit(
         language: input.lang.as_deref().filter(|l| matches!(*l, "de" | "en")).map(str::to_owned),
         intake_note: None,
     };
-    let (question, merged) = state.db.add_or_support_question(session.id, &draft).await?;
-    let manage_token = if merged { None } else { Some(state.db.issue_manage_token(question.id).await?) };
-    Ok(Submitted { question, merged, manage_token })
+    let (question, manage_token) = state.db.add_or_support_question(session.id, &draft).await?;
+    Ok(Submitted { question, merged: manage_token.is_none(), manage_token })
 }
 
 #[cfg(test)]
