@@ -124,13 +124,8 @@ async fn the_demo_publishes_a_playable_ladder_with_one_chapter_per_answered_ques
     assert_eq!(m.status(), 200);
 
     // In Chromium the player loads the ladder and every chapter link seeks it to its answer.
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/recording_player.mjs");
-    let url = format!("{}/r/demo-buergersprechstunde", app.base);
-    let out =
-        tokio::task::spawn_blocking(move || Command::new("node").arg(script).arg(url).output().unwrap()).await.unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let player: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let player =
+        support::browser_script("recording_player.mjs", vec![format!("{}/r/demo-buergersprechstunde", app.base)]).await;
     assert!(player.get("error").is_none(), "{player:#}");
     assert_eq!(player["engine"], "hls.js", "{player:#}");
     assert_eq!(player["levels"].as_u64(), Some(variants as u64), "{player:#}");

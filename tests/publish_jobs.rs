@@ -307,16 +307,7 @@ async fn in_chromium_the_console_shows_a_failed_job_retries_it_and_saves_trim_po
     let job = w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
     w.run_until_idle().await.unwrap();
     let token = app.db.studio_token(sid).await.unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/studio_jobs.mjs");
-    let base = app.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node").arg(script).args([&base, "console-browser", &token]).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let v = support::browser_script("studio_jobs.mjs", vec![app.base.clone(), "console-browser".into(), token]).await;
     assert!(v.get("error").is_none(), "{v:#}");
     let row = &v["before"][0];
     assert_eq!(row["job"], "Stadtseite / town site");

@@ -184,18 +184,8 @@ async fn a_worker_killed_mid_upload_continues_the_same_session_one_video_at_most
 
     let log2 = dir.path().join("worker2.log");
     let mut child = worker_process(&config, &fake, &log2);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let j = db.job(job.id).await.unwrap().unwrap();
-        if j.state == JobState::Done {
-            break;
-        }
-        assert!(j.state != JobState::Failed, "{:?}", j.last_error);
-        assert!(Instant::now() < deadline, "not done: {}", std::fs::read_to_string(&log2).unwrap());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    child.wait().unwrap();
+    support::wait_for_job_done(&db, job.id, Duration::from_secs(120), &log2).await;
+    support::terminate(&mut child);
     let j = db.job(job.id).await.unwrap().unwrap();
     assert_eq!(j.checkpoint["session_uri"], session_before, "the same upload session continued");
     let s = fake.state.lock().unwrap();

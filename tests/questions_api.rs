@@ -417,15 +417,7 @@ async fn one_address_sending_too_many_questions_gets_a_clear_429_with_retry_afte
 async fn in_chromium_the_form_works_by_keyboard_alone_with_the_error_tied_to_its_field() {
     let app = spawn_app().await;
     let s = app.create_session("tastatur").await;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/question_form.mjs");
-    let url = format!("{}/s/tastatur", app.base);
-    let out =
-        tokio::task::spawn_blocking(move || std::process::Command::new("node").arg(script).arg(url).output().unwrap())
-            .await
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let v = support::browser_script("question_form.mjs", vec![format!("{}/s/tastatur", app.base)]).await;
     assert!(v.get("error").is_none(), "{v:#}");
     let focus: Vec<&str> = v["focus"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
     assert!(!focus.contains(&"website"), "the honeypot is never focused: {focus:?}");

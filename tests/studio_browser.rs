@@ -6,7 +6,6 @@ mod support;
 
 use citizenhour::domain::{QuestionDraft, QuestionOrigin, QuestionStatus, QuestionText};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 use support::probe;
 
@@ -57,20 +56,8 @@ async fn goes_live_through_the_studio(browser: &'static str) {
         app.client.post(format!("{}/api/studio/studio-test/start", app.base)).bearer_auth("nope").send().await.unwrap();
     assert_eq!(r.status(), 401);
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/studio_whip.mjs");
-    let base = app.base.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .args([base.as_str(), "studio-test", token.as_str(), "3", browser])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let args = vec![app.base.clone(), "studio-test".into(), token.clone(), "3".into(), browser.into()];
+    let summary = support::browser_script("studio_whip.mjs", args).await;
     assert!(summary.get("error").is_none(), "{summary:#}");
     assert_eq!(summary["ended"], true, "{summary:#}");
     assert!(summary["url"].as_str().unwrap().ends_with("/studio/studio-test"), "token removed from the URL");

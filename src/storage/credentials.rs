@@ -23,6 +23,11 @@ pub fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A 256-bit token in hex, for secrets that live in cookies and links (staff logins, askers' personal links).
+pub fn new_long_token() -> String {
+    format!("{}{}", new_token(), new_token())
+}
+
 /// Compares two secrets without an early exit on the first difference.
 pub fn tokens_match(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -88,7 +88,7 @@ impl Db {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = existing else {
-            let token = format!("{}{}", super::credentials::new_token(), super::credentials::new_token());
+            let token = super::credentials::new_long_token();
             let id = insert_question(&mut tx, session, q, Some(&super::staff::token_digest(&token))).await?;
             tx.commit().await?;
             return Ok((self.question(QuestionId(id)).await?, Some(token)));

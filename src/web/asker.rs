@@ -3,7 +3,7 @@
 //! (the database keeps its SHA-256); a cross-site form cannot be forged without knowing it.
 
 use super::AppState;
-use super::staff::{esc, page};
+use super::html::{esc, page};
 use crate::domain::{Question, QuestionStatus};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};

@@ -5,6 +5,7 @@ pub mod api;
 pub mod asker;
 pub mod assets;
 pub mod error;
+pub mod html;
 pub mod i18n;
 pub mod limits;
 pub mod pages;

@@ -2,9 +2,10 @@
 //! the overview of sessions and publishing jobs. Accounts come from `citizenhour user add`.
 
 use super::AppState;
+use super::html::{cookie, esc, page};
 use crate::domain::staff::{normalize_email, verify_password};
 use crate::domain::{Role, StaffUser};
-use crate::storage::credentials::{new_token, tokens_match};
+use crate::storage::credentials::{new_long_token, new_token, tokens_match};
 use axum::Form;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -19,43 +20,8 @@ const LOGIN_HOURS: i64 = 12;
 /// Failed logins per address in 15 minutes before further tries are refused.
 const MAX_FAILED_LOGINS: i64 = 10;
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(&format!("{name}=")).map(str::to_owned))
-}
-
 fn secure(state: &AppState) -> &'static str {
     if state.config.public_url().starts_with("https://") { "; Secure" } else { "" }
-}
-
-/// `&`, `<`, `>`, `"`, `'` escaped for HTML text and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-pub(crate) fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\">\n<title>{} – citizenhour</title>\n<link rel=\"stylesheet\" \
-         href=\"/assets/style.css\">\n</head>\n<body>\n<a class=\"skip\" href=\"#main\">Zum Inhalt springen</a>\n\
-         <main id=\"main\" tabindex=\"-1\">\n{body}\n</main>\n</body>\n</html>\n",
-        esc(title)
-    )
 }
 
 /// A logged-in staff member and the CSRF token of their login.
@@ -189,7 +155,7 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, Form(f): Form
         tracing::warn!(email = %email, "staff login failed");
         return refuse(StatusCode::UNAUTHORIZED, wrong, &email);
     };
-    let (token, csrf) = (format!("{}{}", new_token(), new_token()), new_token());
+    let (token, csrf) = (new_long_token(), new_token());
     let expires = chrono::Utc::now() + chrono::Duration::hours(LOGIN_HOURS);
     if let Err(e) = st.db.open_staff_login(user.id, &token, &csrf, expires).await {
         tracing::error!("login: {e}");

@@ -49,15 +49,6 @@ impl From<LiveError> for StudioError {
     }
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix("studio=").map(str::to_owned))
-}
-
 fn bearer(headers: &HeaderMap) -> Option<String> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
@@ -78,7 +69,9 @@ impl FromRequestParts<AppState> for StudioAuth {
             )
         };
         let session = state.db.session_by_slug(&slug).await.map_err(|_| unauthorized())?;
-        let given = bearer(&parts.headers).or_else(|| cookie_token(&parts.headers)).ok_or_else(unauthorized)?;
+        let given = bearer(&parts.headers)
+            .or_else(|| super::html::cookie(&parts.headers, "studio"))
+            .ok_or_else(unauthorized)?;
         let expected = state.db.studio_token(session.id).await.map_err(|_| unauthorized())?;
         if !tokens_match(&expected, &given) {
             return Err(unauthorized());
@@ -248,7 +241,7 @@ pub async fn page(
         return (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, format!("/studio/{slug}"))])
             .into_response();
     }
-    match cookie_token(&headers) {
+    match super::html::cookie(&headers, "studio") {
         Some(t) if tokens_match(&expected, &t) => {}
         _ => return (StatusCode::UNAUTHORIZED, "Studio-Token fehlt / studio token missing").into_response(),
     }

@@ -189,3 +189,35 @@ pub fn worker_process(
         .spawn()
         .expect("worker starts")
 }
+
+/// Runs `tests/browser/{script}` with node on a blocking thread and returns the JSON summary it prints last.
+pub async fn browser_script(script: &str, args: Vec<String>) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser").join(script);
+    let out = tokio::task::spawn_blocking(move || std::process::Command::new("node").arg(path).args(args).output())
+        .await
+        .unwrap()
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or("{}"))
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Polls job `id` until it is done (panics if it fails or `timeout` passes, showing `log`).
+pub async fn wait_for_job_done(db: &Db, id: i64, timeout: std::time::Duration, log: &std::path::Path) {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let j = db.job(id).await.unwrap().unwrap();
+        if j.state == citizenhour::storage::JobState::Done {
+            return;
+        }
+        assert!(j.state != citizenhour::storage::JobState::Failed, "{:?}", j.last_error);
+        assert!(std::time::Instant::now() < deadline, "not done: {}", std::fs::read_to_string(log).unwrap_or_default());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Stops a process gracefully (SIGTERM) and waits for it.
+pub fn terminate(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    child.wait().unwrap();
+}
