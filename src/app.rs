@@ -87,6 +87,16 @@ impl App {
                 let _ = worker_stopped.await;
             }))
         });
+        // The town mailbox, when configured: stops with the server.
+        let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+        let mail = if self.state.config.imap.enabled() {
+            let intake = crate::mail_intake::MailIntake::new(self.state.db.clone(), self.state.config.clone())?;
+            Some(tokio::spawn(intake.run_until(async move {
+                let _ = mail_stopped.await;
+            })))
+        } else {
+            None
+        };
         // The peer address feeds the submission rate limits.
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
@@ -95,6 +105,10 @@ impl App {
         // Sessions still on air are ended properly: their recordings are finalized, not cut.
         live.end_all().await;
         let _ = stop_worker.send(());
+        let _ = stop_mail.send(());
+        if let Some(m) = mail {
+            let _ = m.await;
+        }
         if let Some(w) = worker {
             let _ = w.await;
         }

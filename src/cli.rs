@@ -75,6 +75,11 @@ pub enum Command {
     Publish { slug: String },
     /// Run the publishing worker (jobs from the database) until Ctrl-C; `serve` runs one inside by default.
     Worker,
+    /// The town mailbox (`[imap]`): take waiting mails once, or keep taking them until Ctrl-C.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Staff accounts (the first admin comes from here).
     User {
         #[command(subcommand)]
@@ -182,6 +187,14 @@ pub fn parse_clock(s: &str) -> Result<u64, String> {
         ms = ms * 60.0 + v;
     }
     Ok((ms * 1000.0).round() as u64)
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// Take every waiting mail once and print what became of them.
+    Poll,
+    /// Keep taking mail (IDLE where the server offers it) until Ctrl-C.
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -338,6 +351,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let worker = crate::worker::Worker::start(db, std::sync::Arc::new(config.clone())).await?;
             eprintln!("worker: running jobs until Ctrl-C");
             worker.run_until(crate::app::shutdown_signal()).await;
+            Ok(())
+        }),
+        Command::Mail { command } => rt.block_on(async {
+            let db = Db::connect(&config.database_url()).await?;
+            let intake = crate::mail_intake::MailIntake::new(db, std::sync::Arc::new(config.clone()))?;
+            match command {
+                MailCommand::Poll => {
+                    let r = intake.poll_once().await.map_err(crate::app::AppError::from)?;
+                    println!(
+                        "{} questions, {} supported, {} to the inbox, {} skipped, {} duplicates, {} marked again, {} confirmations",
+                        r.questions, r.supported, r.inbox, r.skipped, r.duplicates, r.marked_again, r.replies
+                    );
+                }
+                MailCommand::Run => {
+                    eprintln!("mail: taking questions from {} until Ctrl-C", config.imap.host);
+                    intake.run_until(crate::app::shutdown_signal()).await;
+                }
+            }
             Ok(())
         }),
         Command::User { command } => rt.block_on(user_cmd(&config, command)),

@@ -32,6 +32,60 @@ pub struct Config {
     pub mail: MailConfig,
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    #[serde(default)]
+    pub imap: ImapConfig,
+}
+
+/// The town mailbox citizens write their questions to. An empty `host` turns mail intake off.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapConfig {
+    pub host: String,
+    /// 993 with `tls = "tls"`, 143 otherwise.
+    pub port: u16,
+    /// `tls` (implicit TLS, default), `starttls`, or `none` (only allowed for a server on this machine).
+    pub tls: String,
+    pub username: String,
+    #[serde(serialize_with = "ser_secret_redacted")]
+    pub password: Option<SecretString>,
+    /// The folder new mail arrives in.
+    pub folder: String,
+    /// `move` (default): taken mails go to `handled_folder`, unusable ones to `skipped_folder`;
+    /// `flag`: they stay and get the keyword `$CitizenhourDone` (for mailboxes staff may not reorganize).
+    pub mark: String,
+    pub handled_folder: String,
+    pub skipped_folder: String,
+    /// Seconds between polls when the server does not offer IDLE (and the longest IDLE wait).
+    pub poll_seconds: u64,
+    /// Messages larger than this are not downloaded but skipped (noted with their size).
+    pub max_message_mib: u64,
+    /// Answer every taken mail with a confirmation (and the personal link) through `[mail]`.
+    pub auto_reply: bool,
+}
+
+impl Default for ImapConfig {
+    fn default() -> Self {
+        ImapConfig {
+            host: String::new(),
+            port: 993,
+            tls: "tls".into(),
+            username: String::new(),
+            password: None,
+            folder: "INBOX".into(),
+            mark: "move".into(),
+            handled_folder: "Citizenhour-Erledigt".into(),
+            skipped_folder: "Citizenhour-Nicht-verarbeitet".into(),
+            poll_seconds: 60,
+            max_message_mib: 40,
+            auto_reply: false,
+        }
+    }
+}
+
+impl ImapConfig {
+    pub fn enabled(&self) -> bool {
+        !self.host.is_empty()
+    }
 }
 
 /// Data protection: how long personal data is kept (enforced by the worker, hourly).
@@ -366,6 +420,7 @@ impl Default for Config {
             ingest: IngestConfig { srt_listen: String::new(), srt_public_host: String::new() },
             mail: MailConfig { smtp_port: default_smtp_port(), smtp_tls: default_smtp_tls(), ..MailConfig::default() },
             privacy: PrivacyConfig::default(),
+            imap: ImapConfig::default(),
         }
     }
 }
@@ -415,6 +470,32 @@ impl Config {
         }
         if !(100..=10_000).contains(&m.fragment_ms) {
             return Err(ConfigError::Invalid("media.fragment_ms must be 100–10000".into()));
+        }
+        let i = &self.imap;
+        if i.enabled() {
+            if !["tls", "starttls", "none"].contains(&i.tls.as_str()) {
+                return Err(ConfigError::Invalid(format!("imap.tls must be tls, starttls or none, got {:?}", i.tls)));
+            }
+            let local = i.host == "localhost" || i.host.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+            if i.tls == "none" && !local {
+                return Err(ConfigError::Invalid(
+                    "imap.tls = \"none\" sends the mailbox password in clear: only allowed for a server on this machine".into(),
+                ));
+            }
+            if !["move", "flag"].contains(&i.mark.as_str()) {
+                return Err(ConfigError::Invalid(format!("imap.mark must be move or flag, got {:?}", i.mark)));
+            }
+            if i.username.is_empty() || i.password.is_none() {
+                return Err(ConfigError::Invalid("imap.username and imap.password are needed".into()));
+            }
+            if !(1..=3600).contains(&i.poll_seconds) || !(1..=1024).contains(&i.max_message_mib) {
+                return Err(ConfigError::Invalid(
+                    "imap.poll_seconds must be 1–3600, imap.max_message_mib 1–1024".into(),
+                ));
+            }
+            if i.auto_reply && self.mail.smtp_host.is_empty() {
+                return Err(ConfigError::Invalid("imap.auto_reply needs [mail] smtp_host".into()));
+            }
         }
         for t in &self.publish.targets {
             if !PUBLISH_TARGETS.contains(&t.as_str()) {
@@ -517,6 +598,34 @@ mod tests {
         let c = Config::load(Some(&path)).expect("deploy/config.example.toml is valid");
         assert!(c.publish.targets.is_empty() && c.publish.s3.is_none());
         assert_eq!(c.youtube.privacy, "private");
+    }
+
+    #[test]
+    fn mail_intake_settings_are_checked() {
+        let mut c = Config::default();
+        c.imap.host = "imap.musterstadt.example".into();
+        c.imap.username = "buergerstunde".into();
+        c.imap.password = Some("geheim".to_string().into());
+        assert!(c.validate().is_ok());
+        let refused = |c: &Config| c.validate().unwrap_err().to_string();
+        c.imap.tls = "none".into();
+        assert!(refused(&c).contains("password in clear"), "plaintext only on this machine");
+        c.imap.host = "127.0.0.1".into();
+        assert!(c.validate().is_ok());
+        c.imap.mark = "delete".into();
+        assert!(refused(&c).contains("imap.mark"));
+        c.imap.mark = "flag".into();
+        c.imap.auto_reply = true;
+        assert!(refused(&c).contains("[mail] smtp_host"));
+        c.imap.auto_reply = false;
+        c.imap.password = None;
+        assert!(refused(&c).contains("imap.username and imap.password"));
+        let shown = format!(
+            "{:?} {}",
+            Config { imap: ImapConfig { password: Some("geheim".to_string().into()), ..c.imap.clone() }, ..c.clone() },
+            serde_json::to_string(&c).unwrap()
+        );
+        assert!(!shown.contains("geheim"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod intake;
 pub mod live;
+pub mod mail_intake;
 pub mod media;
 pub mod publish;
 pub mod storage;

@@ -224,7 +224,8 @@ fn dir_size(dir: &std::path::Path) -> u64 {
     total
 }
 
-/// Mails every asker whose question was answered and who left an address, once: a notice is noted `sending`
+/// Mails every asker whose question was answered and who left an address — and everyone who asked the same (merged
+/// supporters) — once: a notice is noted `sending`
 /// before it goes to SMTP and `sent` after. A notice left `sending` by a crash is sent again with the same
 /// Message-ID (the one window where a duplicate is possible: between the server's acceptance and our note).
 /// Returns (sent, skipped) counts.
@@ -247,49 +248,68 @@ pub async fn notify_askers(db: &Db, config: &Config, session_id: SessionId) -> R
     let host = url_host(&config.public_url());
     let (mut sent, mut skipped) = (0, 0);
     for q in db.questions(session_id, Some(crate::domain::QuestionStatus::Answered)).await? {
-        let Some(email) = q.email.as_deref().filter(|e| !e.trim().is_empty()) else { continue };
         // The chapter of this question on the published (trimmed) timeline; cut answers get no notice.
         let Some(chapter) = manifest.chapters.iter().find(|c| c.question_id == q.id.0) else {
             skipped += 1;
             continue;
         };
-        if db.notice_state(q.id).await? == Some(NoticeState::Sent) {
-            continue;
+        // The asker, then everyone who asked the same (merged supporters), each noted before and after SMTP.
+        // (supporter id — none for the asker, address, name, language)
+        type Recipient = (Option<i64>, String, Option<String>, Option<String>);
+        let mut recipients: Vec<Recipient> = Vec::new();
+        if let Some(email) = q.email.as_deref().filter(|e| !e.trim().is_empty())
+            && db.notice_state(q.id).await? != Some(NoticeState::Sent)
+        {
+            recipients.push((None, email.to_owned(), q.author_name.clone(), q.language.clone()));
         }
-        let message_id = format!("<answer.q{}.s{}@{host}>", q.id.0, session_id.0);
-        let notice = Notice {
-            to: email,
-            name: q.author_name.as_deref(),
-            language: q.language.as_deref(),
-            question: q.text.as_str(),
-            session_title: &session.title,
-            town: &config.town.name,
-            at_ms: chapter.start_ms,
-            page_url: &page,
-            youtube_url: youtube.as_deref(),
-            message_id: &message_id,
-        };
-        let message = match compose(&mailer.from, &notice) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(question = q.id.0, "answer notice skipped: {e}");
-                skipped += 1;
-                continue;
+        for s in db.supporters_with_email(q.id).await? {
+            if s.notice != Some(NoticeState::Sent) {
+                recipients.push((Some(s.id), s.email, s.author_name, s.language));
             }
-        };
-        db.set_notice_state(session_id, q.id, NoticeState::Sending, &message_id).await?;
-        match mailer.send(message).await {
-            Ok(()) => {
-                db.set_notice_state(session_id, q.id, NoticeState::Sent, &message_id).await?;
-                sent += 1;
+        }
+        for (supporter, email, name, language) in recipients {
+            let message_id = match supporter {
+                None => format!("<answer.q{}.s{}@{host}>", q.id.0, session_id.0),
+                Some(p) => format!("<answer.q{}.p{p}.s{}@{host}>", q.id.0, session_id.0),
+            };
+            let notice = Notice {
+                to: &email,
+                name: name.as_deref(),
+                language: language.as_deref(),
+                question: q.text.as_str(),
+                session_title: &session.title,
+                town: &config.town.name,
+                at_ms: chapter.start_ms,
+                page_url: &page,
+                youtube_url: youtube.as_deref(),
+                message_id: &message_id,
+            };
+            let message = match compose(&mailer.from, &notice) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(question = q.id.0, "answer notice skipped: {e}");
+                    skipped += 1;
+                    continue;
+                }
+            };
+            let note = async |state| match supporter {
+                None => db.set_notice_state(session_id, q.id, state, &message_id).await,
+                Some(p) => db.set_supporter_notice(p, state).await,
+            };
+            note(NoticeState::Sending).await?;
+            match mailer.send(message).await {
+                Ok(()) => {
+                    note(NoticeState::Sent).await?;
+                    sent += 1;
+                }
+                // The server refused this recipient for good: note it, go on with the others.
+                Err(NotifyError::Smtp { detail, permanent: true }) => {
+                    tracing::warn!(question = q.id.0, "answer notice refused: {detail}");
+                    skipped += 1;
+                }
+                // Connection refused, timeouts, 4xx: the job retries; what was sent stays sent.
+                Err(e) => return Err(e.into()),
             }
-            // The server refused this recipient for good: note it, go on with the others.
-            Err(NotifyError::Smtp { detail, permanent: true }) => {
-                tracing::warn!(question = q.id.0, "answer notice refused: {detail}");
-                skipped += 1;
-            }
-            // Connection refused, timeouts, 4xx: the job retries; what was sent stays sent.
-            Err(e) => return Err(e.into()),
         }
     }
     Ok((sent, skipped))

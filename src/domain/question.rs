@@ -165,6 +165,14 @@ pub struct Question {
     pub answered_at_ms: Option<i64>,
     /// How many citizens asked this (1 + merged duplicates).
     pub supporters: i64,
+    /// Shown first in the moderation queue and the live queue.
+    pub pinned: bool,
+    /// The citizen's own words, when staff edited the text (kept for the record and the asker's export).
+    #[serde(skip_serializing)]
+    pub original_text: Option<String>,
+    /// Why staff rejected it (staff only; mailed to the asker when they chose so).
+    #[serde(skip_serializing)]
+    pub rejection_reason: Option<String>,
 }
 
 impl Question {

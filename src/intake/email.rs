@@ -34,6 +34,8 @@ pub struct ParsedEmail {
     /// "de" or "en" (a guess from common words; German by default).
     pub language: String,
     pub message_id: Option<String>,
+    /// Sent by a machine (Auto-Submitted, Precedence bulk/list/junk, List-Id, a mailer daemon): never auto-replied.
+    pub automated: bool,
 }
 
 /// Parses a raw RFC 5322 message. `mailbox_local_part` is the town mailbox's local part
@@ -80,6 +82,12 @@ pub fn parse_email(raw: &[u8], mailbox_local_part: &str) -> Result<ParsedEmail, 
         route = subject_code(&subject);
     }
     let language = guess_language(&format!("{subject} {text}"));
+    let header_text = |name: &str| msg.header(name).and_then(|h| h.as_text()).map(|t| t.trim().to_ascii_lowercase());
+    let sender = from.and_then(|a| a.address()).unwrap_or_default().to_ascii_lowercase();
+    let automated = header_text("Auto-Submitted").is_some_and(|v| v != "no")
+        || header_text("Precedence").is_some_and(|v| ["bulk", "list", "junk"].contains(&v.as_str()))
+        || msg.header("List-Id").is_some()
+        || ["mailer-daemon@", "postmaster@", "noreply@", "no-reply@"].iter().any(|p| sender.starts_with(p));
     Ok(ParsedEmail {
         from_name: from.and_then(|a| a.name()).map(clean_line).filter(|s| !s.is_empty()),
         from_address: from.and_then(|a| a.address()).map(clean_line).filter(|s| s.contains('@')),
@@ -88,7 +96,8 @@ pub fn parse_email(raw: &[u8], mailbox_local_part: &str) -> Result<ParsedEmail, 
         route,
         attachments,
         language,
-        message_id: msg.message_id().map(str::to_owned),
+        message_id: msg.message_id().map(clean_line).filter(|m| !m.is_empty() && m.len() <= 998),
+        automated,
     })
 }
 

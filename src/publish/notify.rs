@@ -110,6 +110,153 @@ pub fn compose(from: &Mailbox, n: &Notice<'_>) -> Result<Message, NotifyError> {
         .map_err(|e| NotifyError::BadAddress(format!("{}: {e}", n.to)))
 }
 
+/// What became of a mailed question, for the confirmation sent back (`[imap] auto_reply`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptKind {
+    /// A new question; the personal link lets the asker view, withdraw or delete it.
+    Question,
+    /// The same question was asked before; the sender counts as its supporter.
+    Supported,
+    /// No session could be found for it; staff will assign it.
+    Unassigned,
+}
+
+/// A confirmation for a question that came by e-mail.
+#[derive(Debug, Clone)]
+pub struct Receipt<'a> {
+    pub to: &'a str,
+    pub language: Option<&'a str>,
+    pub kind: ReceiptKind,
+    pub question: &'a str,
+    pub session_title: Option<&'a str>,
+    pub town: &'a str,
+    pub manage_url: Option<&'a str>,
+    /// The Message-ID of the citizen's mail (threading; `In-Reply-To`).
+    pub in_reply_to: Option<&'a str>,
+}
+
+/// `Auto-Submitted: auto-replied` (RFC 3834): other robots must not answer it (no mail loops).
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-replied".into())
+    }
+}
+
+/// Subject and body of a confirmation.
+pub fn receipt_text(r: &Receipt<'_>) -> (String, String) {
+    let english = r.language.is_some_and(|l| l.to_ascii_lowercase().starts_with("en"));
+    let quoted: String = r.question.lines().map(|l| format!("> {l}\n")).collect();
+    let title = r.session_title.unwrap_or_default();
+    let (subject, what, link) = if english {
+        (
+            format!("Your question has arrived – {}", r.town),
+            match r.kind {
+                ReceiptKind::Question => {
+                    format!("Thank you! Your question for \"{title}\" has arrived and will be reviewed by our staff.")
+                }
+                ReceiptKind::Supported => format!(
+                    "Thank you! This question for \"{title}\" has been asked before; we counted you as one of its supporters."
+                ),
+                ReceiptKind::Unassigned => {
+                    "Thank you! We could not tell which citizen hour your question is for; our staff will assign it."
+                        .to_owned()
+                }
+            },
+            r.manage_url.map(|u| format!("\nView, withdraw or delete your question and your data:\n{u}\n")),
+        )
+    } else {
+        (
+            format!("Ihre Frage ist angekommen – {}", r.town),
+            match r.kind {
+                ReceiptKind::Question => {
+                    format!("Vielen Dank! Ihre Frage für „{title}“ ist angekommen und wird von unserem Team geprüft.")
+                }
+                ReceiptKind::Supported => format!(
+                    "Vielen Dank! Diese Frage für „{title}“ wurde bereits gestellt; wir haben Sie als Unterstützer/in gezählt."
+                ),
+                ReceiptKind::Unassigned => {
+                    "Vielen Dank! Wir konnten Ihre Frage keiner Sprechstunde zuordnen; unser Team ordnet sie zu."
+                        .to_owned()
+                }
+            },
+            r.manage_url.map(|u| format!("\nIhre Frage und Ihre Daten ansehen, zurückziehen oder löschen:\n{u}\n")),
+        )
+    };
+    let body = format!("{what}\n\n{quoted}{}\n-- \n{}\n", link.unwrap_or_default(), r.town);
+    (subject, body)
+}
+
+/// The confirmation as a message: a reply in the citizen's thread, marked as automatic.
+pub fn compose_receipt(from: &Mailbox, r: &Receipt<'_>) -> Result<Message, NotifyError> {
+    let to: Mailbox = r.to.trim().parse().map_err(|_| NotifyError::BadAddress(r.to.to_owned()))?;
+    let (subject, body) = receipt_text(r);
+    let mut b = Message::builder().from(from.clone()).to(to).subject(subject.replace(['\r', '\n'], " "));
+    if let Some(id) = r.in_reply_to.filter(|id| !id.contains(['\r', '\n', '<', '>'])) {
+        b = b.in_reply_to(format!("<{id}>")).references(format!("<{id}>"));
+    }
+    b.header(AutoSubmitted)
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| NotifyError::BadAddress(format!("{}: {e}", r.to)))
+}
+
+/// A rejection, when staff choose to tell the asker (with the reason they gave).
+#[derive(Debug, Clone)]
+pub struct Rejection<'a> {
+    pub to: &'a str,
+    pub language: Option<&'a str>,
+    pub question: &'a str,
+    pub reason: Option<&'a str>,
+    pub session_title: &'a str,
+    pub town: &'a str,
+}
+
+pub fn rejection_text(r: &Rejection<'_>) -> (String, String) {
+    let english = r.language.is_some_and(|l| l.to_ascii_lowercase().starts_with("en"));
+    let quoted: String = r.question.lines().map(|l| format!("> {l}\n")).collect();
+    let reason = r.reason.map(str::trim).filter(|x| !x.is_empty());
+    if english {
+        let why = reason.map(|x| format!("Reason: {x}\n\n")).unwrap_or_default();
+        (
+            format!("Your question for \"{}\"", r.session_title),
+            format!(
+                "Thank you for your question. Unfortunately it cannot be taken up in \"{}\".\n\n{quoted}\n{why}-- \n{}\n",
+                r.session_title, r.town
+            ),
+        )
+    } else {
+        let why = reason.map(|x| format!("Begründung: {x}\n\n")).unwrap_or_default();
+        (
+            format!("Ihre Frage für „{}“", r.session_title),
+            format!(
+                "Vielen Dank für Ihre Frage. Leider können wir sie in „{}“ nicht aufgreifen.\n\n{quoted}\n{why}-- \n{}\n",
+                r.session_title, r.town
+            ),
+        )
+    }
+}
+
+pub fn compose_rejection(from: &Mailbox, r: &Rejection<'_>) -> Result<Message, NotifyError> {
+    let to: Mailbox = r.to.trim().parse().map_err(|_| NotifyError::BadAddress(r.to.to_owned()))?;
+    let (subject, body) = rejection_text(r);
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject.replace(['\r', '\n'], " "))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| NotifyError::BadAddress(format!("{}: {e}", r.to)))
+}
+
 /// SMTP delivery through the configured relay.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,

@@ -3,11 +3,16 @@
 
 pub mod credentials;
 mod jobs;
+mod mail;
+mod moderation;
+pub use mail::{InboxItem, MailKey, MailOutcome, MailReceipt, Taken};
+pub use moderation::{Direction, ModerationError, Supporter};
 mod questions;
 pub use questions::RetentionReport;
 mod recordings;
 mod sessions;
 pub mod staff;
+mod submissions;
 
 pub use jobs::{Job, JobState};
 pub use recordings::{NoticeState, Publication, RecordingRow};
@@ -42,6 +47,7 @@ pub enum StorageError {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: SqlitePool,
+    submissions: submissions::SubmissionWriter,
 }
 
 impl Db {
@@ -61,7 +67,8 @@ impl Db {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Db { pool })
+        let submissions = submissions::SubmissionWriter::spawn(pool.clone());
+        Ok(Db { pool, submissions })
     }
 
     pub fn pool(&self) -> &SqlitePool {

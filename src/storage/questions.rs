@@ -6,7 +6,7 @@ use chrono::Utc;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-const COLUMNS: &str = "id, session_id, text, author_name, email, show_name, origin, status, position, language, intake_note, answered_at_ms, created_at, supporters";
+const COLUMNS: &str = "id, session_id, text, author_name, email, show_name, origin, status, position, language, intake_note, answered_at_ms, created_at, supporters, pinned, original_text, rejection_reason";
 
 fn row_to_question(r: &SqliteRow) -> Result<Question, StorageError> {
     let corrupt = |detail: String| StorageError::Corrupt { table: "questions", detail };
@@ -29,6 +29,9 @@ fn row_to_question(r: &SqliteRow) -> Result<Question, StorageError> {
         answered_at_ms: r.try_get("answered_at_ms")?,
         created_at: parse_time("questions", &r.try_get::<String, _>("created_at")?)?,
         supporters: r.try_get("supporters")?,
+        pinned: r.try_get::<i64, _>("pinned")? != 0,
+        original_text: r.try_get("original_text")?,
+        rejection_reason: r.try_get("rejection_reason")?,
     })
 }
 
@@ -60,6 +63,41 @@ async fn insert_question(
     Ok(res.last_insert_rowid())
 }
 
+/// Inside a write transaction: a new question with a personal link (id, token), or the asker counted as a
+/// supporter of the session's question with the same normalized text that was not rejected (id, no token).
+pub(crate) async fn add_or_support(
+    conn: &mut sqlx::SqliteConnection,
+    session: SessionId,
+    q: &QuestionDraft,
+) -> Result<(i64, Option<String>), StorageError> {
+    let existing = sqlx::query(
+        "SELECT id FROM questions WHERE session_id = ? AND normalized = ? AND status != 'rejected' ORDER BY id LIMIT 1",
+    )
+    .bind(session.0)
+    .bind(q.text.normalized())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = existing else {
+        let token = super::credentials::new_long_token();
+        let id = insert_question(conn, session, q, Some(&super::staff::token_digest(&token))).await?;
+        return Ok((id, Some(token)));
+    };
+    let id: i64 = row.try_get("id")?;
+    sqlx::query(
+        "INSERT INTO question_supporters (question_id, author_name, email, language, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(&q.author_name)
+    .bind(&q.email)
+    .bind(&q.language)
+    .bind(q.origin.as_str())
+    .bind(fmt_time(Utc::now()))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE questions SET supporters = supporters + 1 WHERE id = ?").bind(id).execute(&mut *conn).await?;
+    Ok((id, None))
+}
+
 impl Db {
     pub async fn add_question(&self, session: SessionId, q: &QuestionDraft) -> Result<Question, StorageError> {
         let mut conn = self.pool().acquire().await?;
@@ -71,43 +109,15 @@ impl Db {
     /// Stores a question with a personal link for its asker (the token is returned, its digest stored in the same
     /// write), or — when the session already has one with the same normalized text that was not rejected —
     /// counts the asker as its supporter (their contact data kept with it; no token).
+    /// Submissions are written by one task in batches (`storage::submissions`): identical questions arriving
+    /// at once are merged, never both inserted.
     pub async fn add_or_support_question(
         &self,
         session: SessionId,
         q: &QuestionDraft,
     ) -> Result<(Question, Option<String>), StorageError> {
-        let normalized = q.text.normalized();
-        // IMMEDIATE: the write lock is taken before the lookup, so two identical questions arriving at once are
-        // merged instead of both being inserted (or one failing on a stale snapshot).
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
-        let existing = sqlx::query(
-            "SELECT id FROM questions WHERE session_id = ? AND normalized = ? AND status != 'rejected' ORDER BY id LIMIT 1",
-        )
-        .bind(session.0)
-        .bind(&normalized)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = existing else {
-            let token = super::credentials::new_long_token();
-            let id = insert_question(&mut tx, session, q, Some(&super::staff::token_digest(&token))).await?;
-            tx.commit().await?;
-            return Ok((self.question(QuestionId(id)).await?, Some(token)));
-        };
-        let id: i64 = row.try_get("id")?;
-        sqlx::query(
-            "INSERT INTO question_supporters (question_id, author_name, email, language, origin, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(&q.author_name)
-        .bind(&q.email)
-        .bind(&q.language)
-        .bind(q.origin.as_str())
-        .bind(fmt_time(Utc::now()))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE questions SET supporters = supporters + 1 WHERE id = ?").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok((self.question(QuestionId(id)).await?, None))
+        let (id, token) = self.submissions.submit(session, q.clone()).await?;
+        Ok((self.question(QuestionId(id)).await?, token))
     }
 
     pub async fn question(&self, id: QuestionId) -> Result<Question, StorageError> {
@@ -126,7 +136,7 @@ impl Db {
         status: Option<QuestionStatus>,
     ) -> Result<Vec<Question>, StorageError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM questions WHERE session_id = ? AND (? IS NULL OR status = ?) ORDER BY position, id"
+            "SELECT {COLUMNS} FROM questions WHERE session_id = ? AND (? IS NULL OR status = ?) ORDER BY pinned DESC, position, id"
         ))
         .bind(session.0)
         .bind(status.map(|s| s.as_str()))
@@ -203,7 +213,7 @@ impl Db {
 pub struct RetentionReport {
     /// Questions (and supporters) whose names and e-mail addresses were erased.
     pub erased: u64,
-    /// Rejected questions deleted.
+    /// Rejected questions and unassigned inbox mails deleted.
     pub deleted: u64,
 }
 
@@ -239,7 +249,12 @@ impl Db {
                 .bind(fmt_time(t))
                 .execute(self.pool())
                 .await?;
-            report.deleted = r.rows_affected();
+            // Mails nobody assigned to a session are treated like rejected questions.
+            let i = sqlx::query("DELETE FROM inbox_items WHERE received_at < ?")
+                .bind(fmt_time(t))
+                .execute(self.pool())
+                .await?;
+            report.deleted = r.rows_affected() + i.rows_affected();
         }
         Ok(report)
     }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod html;
 pub mod i18n;
 pub mod limits;
+pub mod moderation;
 pub mod pages;
 pub mod staff;
 pub mod studio;
@@ -63,8 +64,10 @@ pub fn router(state: AppState) -> Router {
         .route("/staff", get(staff::home))
         .route("/staff/login", get(staff::login_page).post(staff::login))
         .route("/staff/logout", post(staff::logout))
-        .route("/staff/s/{slug}", get(staff::moderation))
-        .route("/staff/s/{slug}/questions/{id}/{action}", post(staff::moderate))
+        .route("/staff/s/{slug}", get(moderation::queue))
+        .route("/staff/s/{slug}/questions/{id}/{action}", post(moderation::act))
+        .route("/staff/inbox", get(moderation::inbox))
+        .route("/staff/inbox/{id}/{action}", post(moderation::inbox_act))
         .route("/api/studio/{slug}/jobs", get(studio::jobs))
         .route("/api/studio/{slug}/jobs/{id}/retry", post(studio::retry_job))
         .route("/api/studio/{slug}/trim", post(studio::trim))

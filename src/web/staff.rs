@@ -31,6 +31,12 @@ pub struct StaffAuth {
     token: String,
 }
 
+/// 403 for a staff member whose role does not allow the page or action.
+pub fn not_allowed() -> Response {
+    (StatusCode::FORBIDDEN, Html(page("Keine Berechtigung", "<h1>Keine Berechtigung / not allowed</h1>")))
+        .into_response()
+}
+
 impl StaffAuth {
     /// Refuses a form whose CSRF token is not this login's.
     pub fn check_csrf(&self, sent: &str) -> Result<(), FormExpired> {
@@ -201,10 +207,18 @@ pub async fn home(State(st): State<AppState>, auth: StaffAuth) -> Response {
             .map(|j| format!("{} {} {:.0} %", esc(&j.kind), j.state.as_str(), j.progress * 100.0))
             .collect::<Vec<_>>()
             .join("<br>");
+        let studio = if matches!(auth.user.role, Role::Host | Role::Admin) {
+            format!(" · <a href=\"/studio/{}\">Studio</a>", esc(s.slug.as_str()))
+        } else {
+            String::new()
+        };
+        let title = if matches!(auth.user.role, Role::Admin | Role::Moderator) {
+            format!("<a href=\"/staff/s/{}\">{}</a>", esc(s.slug.as_str()), esc(&s.title))
+        } else {
+            esc(&s.title)
+        };
         rows.push_str(&format!(
-            "<tr><th scope=\"row\"><a href=\"/staff/s/{slug}\">{title}</a></th><td>{state}</td><td>{jobs}</td></tr>\n",
-            slug = esc(s.slug.as_str()),
-            title = esc(&s.title),
+            "<tr><th scope=\"row\">{title}{studio}</th><td>{state}</td><td>{jobs}</td></tr>\n",
             state = s.state.as_str(),
         ));
     }
@@ -227,111 +241,14 @@ pub async fn home(State(st): State<AppState>, auth: StaffAuth) -> Response {
          <p>Angemeldet als <span lang=\"en\">/ signed in as</span> <strong>{name}</strong> ({role})</p>\n\
          <form method=\"post\" action=\"/staff/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\">Abmelden <span lang=\"en\">/ sign out</span></button></form>\n\
+         <p><a href=\"/staff/inbox\">Nicht zugeordnete E-Mails <span lang=\"en\">/ unassigned mail</span> ({inbox})</a></p>\n\
          <table><caption>Sprechstunden <span lang=\"en\">/ sessions</span></caption>\n\
          <thead><tr><th scope=\"col\">Titel</th><th scope=\"col\">Stand</th><th scope=\"col\">Aufträge <span lang=\"en\">/ jobs</span></th></tr></thead>\n\
          <tbody>\n{rows}</tbody></table>\n{audit}",
         name = esc(&auth.user.name),
+        inbox = st.db.inbox_items().await.map(|i| i.len()).unwrap_or(0),
         role = auth.user.role.as_str(),
         csrf = esc(&auth.csrf),
     );
     ([(header::CACHE_CONTROL, "no-store")], Html(page("Übersicht", &body))).into_response()
-}
-
-/// `GET /staff/s/{slug}`: the session's questions by status, with approve and reject buttons (admins and
-/// moderators).
-pub async fn moderation(
-    State(st): State<AppState>,
-    auth: StaffAuth,
-    axum::extract::Path(slug): axum::extract::Path<String>,
-) -> Response {
-    if !matches!(auth.user.role, Role::Admin | Role::Moderator) {
-        return (StatusCode::FORBIDDEN, Html(page("Keine Berechtigung", "<h1>Keine Berechtigung / not allowed</h1>")))
-            .into_response();
-    }
-    let Ok(session) = st.db.session_by_slug(&slug).await else {
-        return (StatusCode::NOT_FOUND, Html(page("Unbekannt", "<h1>Unbekannte Sprechstunde / unknown session</h1>")))
-            .into_response();
-    };
-    let questions = st.db.questions(session.id, None).await.unwrap_or_default();
-    let mut sections = String::new();
-    for (status, heading) in [
-        (crate::domain::QuestionStatus::Pending, "Neu <span lang=\"en\">/ pending</span>"),
-        (crate::domain::QuestionStatus::Approved, "Freigegeben <span lang=\"en\">/ approved</span>"),
-        (crate::domain::QuestionStatus::Answered, "Beantwortet <span lang=\"en\">/ answered</span>"),
-        (crate::domain::QuestionStatus::Rejected, "Abgelehnt <span lang=\"en\">/ rejected</span>"),
-    ] {
-        let items: Vec<_> = questions.iter().filter(|q| q.status == status).collect();
-        sections.push_str(&format!("<h2>{heading} ({})</h2>\n<ol class=\"queue\">\n", items.len()));
-        for q in items {
-            let who = q.author_name.as_deref().map(esc).unwrap_or_else(|| "–".into());
-            let mut buttons = String::new();
-            let form = |action: &str, label: &str| {
-                format!(
-                    "<form method=\"post\" action=\"/staff/s/{slug}/questions/{id}/{action}\" class=\"inline\">\
-                     <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">{label}</button></form>",
-                    slug = esc(session.slug.as_str()),
-                    id = q.id.0,
-                    csrf = esc(&auth.csrf),
-                )
-            };
-            if matches!(status, crate::domain::QuestionStatus::Pending | crate::domain::QuestionStatus::Rejected) {
-                buttons.push_str(&form("approve", "Freigeben <span lang=\"en\">/ approve</span>"));
-            }
-            if matches!(status, crate::domain::QuestionStatus::Pending | crate::domain::QuestionStatus::Approved) {
-                buttons.push_str(&form("reject", "Ablehnen <span lang=\"en\">/ reject</span>"));
-            }
-            sections.push_str(&format!(
-                "<li id=\"q{id}\"><p>{text}</p><p class=\"meta\">{who} · {origin}{support}</p>{buttons}</li>\n",
-                id = q.id.0,
-                support = if q.supporters > 1 {
-                    format!(" · {} Unterstützende <span lang=\"en\">/ supporters</span>", q.supporters)
-                } else {
-                    String::new()
-                },
-                text = esc(q.text.as_str()),
-                origin = q.origin.as_str(),
-            ));
-        }
-        sections.push_str("</ol>\n");
-    }
-    let body =
-        format!("<p><a href=\"/staff\">← Übersicht / overview</a></p>\n<h1>{}</h1>\n{sections}", esc(&session.title));
-    ([(header::CACHE_CONTROL, "no-store")], Html(page(&session.title, &body))).into_response()
-}
-
-/// `POST /staff/s/{slug}/questions/{id}/{approve|reject}`: moderates one question; audited.
-pub async fn moderate(
-    State(st): State<AppState>,
-    auth: StaffAuth,
-    axum::extract::Path((slug, id, action)): axum::extract::Path<(String, i64, String)>,
-    Form(f): Form<CsrfForm>,
-) -> Response {
-    if let Err(r) = auth.check_csrf(&f.csrf) {
-        return r.into_response();
-    }
-    if !matches!(auth.user.role, Role::Admin | Role::Moderator) {
-        return (StatusCode::FORBIDDEN, Html(page("Keine Berechtigung", "<h1>Keine Berechtigung / not allowed</h1>")))
-            .into_response();
-    }
-    let status = match action.as_str() {
-        "approve" => crate::domain::QuestionStatus::Approved,
-        "reject" => crate::domain::QuestionStatus::Rejected,
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    let not_found = || (StatusCode::NOT_FOUND, Html(page("Unbekannt", "<h1>Unbekannte Frage / unknown question</h1>")));
-    let Ok(session) = st.db.session_by_slug(&slug).await else { return not_found().into_response() };
-    let question = match st.db.question(crate::domain::QuestionId(id)).await {
-        Ok(q) if q.session_id == session.id => q,
-        _ => return not_found().into_response(),
-    };
-    if question.status == crate::domain::QuestionStatus::Answered {
-        return (StatusCode::CONFLICT, Html(page("Beantwortet", "<h1>Schon beantwortet / already answered</h1>")))
-            .into_response();
-    }
-    if let Err(e) = st.db.set_question_status(question.id, status).await {
-        tracing::error!("moderate: {e}");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    let _ = st.db.audit(Some(auth.user.id), &format!("question_{action}"), &format!("{slug}#{id}"), "").await;
-    Redirect::to(&format!("/staff/s/{slug}#q{id}")).into_response()
 }

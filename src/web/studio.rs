@@ -1,4 +1,5 @@
-//! The studio: control API, event stream and the host's page. Every route needs the session's studio token,
+//! The studio: control API, event stream and the host's page. Every route needs the session's studio token
+//! (or a staff login with the host or admin role),
 //! as `Authorization: Bearer …` or the `studio` cookie the page sets (HttpOnly, SameSite=Strict).
 
 use super::AppState;
@@ -49,6 +50,15 @@ impl From<LiveError> for StudioError {
     }
 }
 
+/// A staff login with the host or admin role opens every studio (besides the per-session studio token).
+async fn host_signed_in(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = super::html::cookie(headers, super::staff::COOKIE) else { return false };
+    matches!(
+        state.db.staff_login(&token).await,
+        Ok(Some((user, _))) if matches!(user.role, crate::domain::Role::Host | crate::domain::Role::Admin)
+    )
+}
+
 fn bearer(headers: &HeaderMap) -> Option<String> {
     headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(|t| t.trim().to_owned())
 }
@@ -69,6 +79,9 @@ impl FromRequestParts<AppState> for StudioAuth {
             )
         };
         let session = state.db.session_by_slug(&slug).await.map_err(|_| unauthorized())?;
+        if host_signed_in(state, &parts.headers).await {
+            return Ok(StudioAuth(session));
+        }
         let given = bearer(&parts.headers)
             .or_else(|| super::html::cookie(&parts.headers, "studio"))
             .ok_or_else(unauthorized)?;
@@ -243,6 +256,7 @@ pub async fn page(
     }
     match super::html::cookie(&headers, "studio") {
         Some(t) if tokens_match(&expected, &t) => {}
+        _ if host_signed_in(&st, &headers).await => {}
         _ => return (StatusCode::UNAUTHORIZED, "Studio-Token fehlt / studio token missing").into_response(),
     }
     let html = super::assets::STUDIO_HTML.replace("{{slug}}", session.slug.as_str());

@@ -3,6 +3,7 @@
 
 pub mod probe;
 pub mod services;
+pub mod staff;
 pub mod youtube;
 
 use citizenhour::app::App;
@@ -220,4 +221,9 @@ pub async fn wait_for_job_done(db: &Db, id: i64, timeout: std::time::Duration, l
 pub fn terminate(child: &mut std::process::Child) {
     let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     child.wait().unwrap();
+}
+
+/// The decoded plain text of a raw mail (lettre may send quoted-printable or base64).
+pub fn mail_text(raw: &[u8]) -> String {
+    mail_parser::MessageParser::default().parse(raw).expect("a mail").body_text(0).unwrap_or_default().into_owned()
 }

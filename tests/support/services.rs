@@ -242,3 +242,101 @@ impl Drop for SmtpSink {
         self.stop();
     }
 }
+
+/// Dovecot with one mailbox (`townhall` / `secret`) on 127.0.0.1: IMAP for the intake, LMTP to deliver test mail.
+pub struct Dovecot {
+    pub dir: PathBuf,
+    pub imap_port: u16,
+    pub lmtp_port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+impl Dovecot {
+    pub fn start(dir: &Path) -> Dovecot {
+        let d = Dovecot {
+            dir: dir.join("dovecot"),
+            imap_port: free_port(),
+            lmtp_port: free_port(),
+            user: "townhall".into(),
+            password: "secret-imap-password".into(),
+        };
+        let st = Command::new(script("dovecot.sh"))
+            .arg("start")
+            .arg(&d.dir)
+            .args([d.imap_port.to_string(), d.lmtp_port.to_string(), d.user.clone(), d.password.clone()])
+            .status();
+        assert!(st.unwrap().success(), "Dovecot did not start (deploy/install-deps.sh --test installs it)");
+        d
+    }
+
+    /// Delivers a raw message over LMTP as the town's mail server would for the public address `rcpt`.
+    pub fn deliver(&self, rcpt: &str, raw: &[u8]) {
+        use std::io::{BufRead, BufReader, Write};
+        let stream = std::net::TcpStream::connect(("127.0.0.1", self.lmtp_port)).expect("LMTP connect");
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut w = stream;
+        let expect = |reader: &mut BufReader<std::net::TcpStream>, code: &str| {
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                assert!(line.starts_with(code), "LMTP: expected {code}, got {line:?}");
+                if line.as_bytes().get(3) != Some(&b'-') {
+                    break;
+                }
+            }
+        };
+        expect(&mut reader, "220");
+        write!(w, "LHLO test.local\r\n").unwrap();
+        expect(&mut reader, "250");
+        write!(w, "MAIL FROM:<sender@example.org>\r\n").unwrap();
+        expect(&mut reader, "250");
+        // The town's mail server resolves its public address to this mailbox; a plus tag stays in the envelope.
+        let tag =
+            rcpt.split('@').next().and_then(|l| l.split_once('+')).map(|(_, t)| format!("+{t}")).unwrap_or_default();
+        write!(w, "RCPT TO:<{}{tag}@musterstadt.example>\r\n", self.user).unwrap();
+        expect(&mut reader, "250");
+        write!(w, "DATA\r\n").unwrap();
+        expect(&mut reader, "354");
+        // Dot-stuffing, CRLF line ends; a body without a final line end gets one.
+        let mut data = Vec::with_capacity(raw.len() + 64);
+        for line in raw.split_inclusive(|b| *b == b'\n') {
+            let line = line.strip_suffix(b"\n").unwrap_or(line);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.first() == Some(&b'.') {
+                data.push(b'.');
+            }
+            data.extend_from_slice(line);
+            data.extend_from_slice(b"\r\n");
+        }
+        data.extend_from_slice(b".\r\n");
+        w.write_all(&data).unwrap();
+        expect(&mut reader, "250");
+        write!(w, "QUIT\r\n").unwrap();
+    }
+
+    /// Messages in a folder (`INBOX` or a folder the intake created), counted in the Maildir itself.
+    pub fn count(&self, folder: &str) -> usize {
+        let base = self.dir.join("mail").join(&self.user).join("Maildir");
+        let base = if folder == "INBOX" { base } else { base.join(format!(".{folder}")) };
+        ["new", "cur"].iter().map(|d| std::fs::read_dir(base.join(d)).map(|r| r.count()).unwrap_or(0)).sum()
+    }
+
+    /// `doveadm search` in a folder: the number of messages matching `query` (e.g. `KEYWORD $CitizenhourDone`).
+    pub fn search(&self, folder: &str, query: &[&str]) -> usize {
+        let out = Command::new(script("dovecot.sh"))
+            .args(["doveadm".as_ref(), self.dir.as_os_str()])
+            .args(["search", "-u", &self.user, "mailbox", folder])
+            .args(query)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "doveadm search: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).count()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = Command::new(script("dovecot.sh")).arg("stop").arg(&self.dir).status();
+    }
+}
