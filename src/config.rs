@@ -45,6 +45,8 @@ pub struct ImapConfig {
     pub port: u16,
     /// `tls` (implicit TLS, default), `starttls`, or `none` (only allowed for a server on this machine).
     pub tls: String,
+    /// PEM file with the certificate authority of a town-internal mail server (added to the system's roots).
+    pub ca_file: String,
     pub username: String,
     #[serde(serialize_with = "ser_secret_redacted")]
     pub password: Option<SecretString>,
@@ -69,6 +71,7 @@ impl Default for ImapConfig {
             host: String::new(),
             port: 993,
             tls: "tls".into(),
+            ca_file: String::new(),
             username: String::new(),
             password: None,
             folder: "INBOX".into(),

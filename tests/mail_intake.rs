@@ -526,3 +526,40 @@ async fn the_hostile_mail_corpus_ends_each_in_a_question_the_inbox_or_a_logged_s
         "{sent:#?}"
     );
 }
+
+#[tokio::test]
+async fn tls_and_starttls_need_a_trusted_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let dovecot = Dovecot::start_tls(dir.path());
+    let mut config = Config::default();
+    config.storage.data_dir = dir.path().join("data");
+    config.imap.host = "127.0.0.1".into();
+    config.imap.username = dovecot.user.clone();
+    config.imap.password = Some(dovecot.password.clone().into());
+    config.validate().unwrap();
+    let db = Db::connect(&config.database_url()).await.unwrap();
+    db.create_session(&support::new_session("rathaus-2026", None)).await.unwrap();
+    let plus = to("rathaus-2026");
+    dovecot.deliver(&plus, &mail(&plus, "Erika <erika@example.org>", "TLS", "t1", "Ist die Verbindung sicher?", ""));
+    let poll = |c: &Config| {
+        let intake = MailIntake::new(db.clone(), Arc::new(c.clone())).unwrap();
+        async move { intake.poll_once().await }
+    };
+    for (tls, port) in [("tls", dovecot.imaps_port), ("starttls", dovecot.imap_port)] {
+        let mut c = config.clone();
+        c.imap.tls = tls.into();
+        c.imap.port = port;
+        // The server's certificate comes from a CA this machine does not trust: refused before the password goes out.
+        let e = poll(&c).await.unwrap_err().to_string();
+        assert!(e.contains("TLS with 127.0.0.1") && e.contains("UnknownIssuer"), "{tls}: {e}");
+        c.imap.ca_file = dovecot.ca_file().to_string_lossy().into_owned();
+        let r = poll(&c).await.unwrap_or_else(|e| panic!("{tls}: {e}"));
+        assert_eq!(r.questions + r.marked_again, usize::from(tls == "tls"), "{tls}: {r:?}");
+    }
+    let s = db.session_by_slug("rathaus-2026").await.unwrap();
+    assert_eq!(db.questions(s.id, None).await.unwrap().len(), 1);
+    let log = std::fs::read_to_string(dovecot.dir.join("dovecot.log")).unwrap();
+    let logins: Vec<&str> = log.lines().filter(|l| l.contains("Login: user=")).collect();
+    assert_eq!(logins.len(), 2, "{log}");
+    assert!(logins.iter().all(|l| l.contains("TLS")), "every login went over TLS: {logins:#?}");
+}

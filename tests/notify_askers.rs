@@ -81,6 +81,16 @@ async fn each_answered_asker_gets_one_mail_in_their_language_linking_the_minute(
         intake_note: None,
     };
     db.add_question(sid, &pending).await.unwrap();
+    // Someone who asked the same (merged as a supporter) is told too, in their language.
+    let same = citizenhour::domain::QuestionDraft {
+        text: citizenhour::domain::QuestionText::parse("wann kommt der Radweg an der Schule", 1500).unwrap(),
+        author_name: Some("Ali".into()),
+        email: Some("ali@example.org".into()),
+        language: Some("en".into()),
+        ..pending.clone()
+    };
+    let (merged, token) = db.add_or_support_question(sid, &same).await.unwrap();
+    assert!(token.is_none() && merged.supporters == 2);
 
     let w = Worker::start(db.clone(), config.clone()).await.unwrap();
     w.enqueue(sid, PUBLISH_LOCAL).await.unwrap();
@@ -90,8 +100,12 @@ async fn each_answered_asker_gets_one_mail_in_their_language_linking_the_minute(
 
     let mut mails: Vec<Mail> = smtp.messages().iter().map(|m| parse(m)).collect();
     mails.sort_by(|a, b| a.to.cmp(&b.to));
-    assert_eq!(mails.len(), 2, "{:?}", mails.iter().map(|m| &m.to).collect::<Vec<_>>());
-    let (erika, john) = (&mails[0], &mails[1]);
+    assert_eq!(mails.len(), 3, "{:?}", mails.iter().map(|m| &m.to).collect::<Vec<_>>());
+    let (ali, erika, john) = (&mails[0], &mails[1], &mails[2]);
+    assert_eq!(ali.to, "ali@example.org");
+    assert!(ali.subject.starts_with("Your question has been answered"), "{}", ali.subject);
+    assert!(ali.body.contains("https://buergerstunde.musterstadt.example/r/post-dezember?t=2\n"), "{}", ali.body);
+    assert!(ali.message_id.starts_with("answer.q1.p"), "{}", ali.message_id);
     assert_eq!(erika.to, "erika@example.org");
     assert_eq!(erika.subject, "Ihre Frage wurde beantwortet – Bürgersprechstunde post-dezember");
     assert!(erika.body.contains("Guten Tag Erika Muster,"), "{}", erika.body);
@@ -117,7 +131,7 @@ async fn each_answered_asker_gets_one_mail_in_their_language_linking_the_minute(
     let w2 = Worker::start(db.clone(), config.clone()).await.unwrap();
     w2.run_until_idle().await.unwrap();
     assert_eq!(db.job(notify.id).await.unwrap().unwrap().state, JobState::Done);
-    assert_eq!(smtp.messages().len(), 2, "exactly once");
+    assert_eq!(smtp.messages().len(), 3, "exactly once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -434,3 +434,66 @@ async fn in_chromium_the_form_works_by_keyboard_alone_with_the_error_tied_to_its
         (Some("Erika"), Some("erika@example.org"), true)
     );
 }
+
+/// The hostile field corpus through both doors (JSON API and form): every field gets markup, SQL, right-to-left
+/// text and emoji, control characters, CR/LF injection and invalid UTF-8. Each ends as a clean 2xx with the text
+/// stored as sent (minus control characters) or a clear 4xx with nothing stored; the pages escape everything.
+#[tokio::test]
+async fn every_field_survives_the_hostile_corpus_through_api_and_form() {
+    let app = support::spawn_app_with(|c| c.intake.per_ip_burst = 0).await;
+    let s = app.create_session("feindlich").await;
+    let stored = [
+        ("<script>alert('t')</script><img src=x onerror=alert(2)>", "<b>Name</b>"),
+        ("'; DROP TABLE questions; -- \" OR 1=1", "Robert'); DROP TABLE staff;--"),
+        ("هل ستُفتح المكتبة يوم الأحد؟ 📚👍🏽", "محمد 👨‍👩‍👧"),
+        ("\u{202e}Umgedrehter Text\u{202c} mit Steuerzeichen\u{0007}?", "Max\r\nBcc: victim@example.org"),
+    ];
+    for (i, (text, name)) in stored.iter().enumerate() {
+        let body = json!({"text": format!("{text} {i}a"), "name": name, "consent": true, "show_name": true});
+        let r = app.post_question_json("feindlich", &body).await;
+        assert_eq!(r.status(), 201, "{body}");
+        let form_text = format!("{text} {i}b");
+        let r = app.post_form("feindlich", &[("text", form_text.as_str()), ("name", name), ("consent", "on")]).await;
+        assert_eq!(r.status(), 200, "{form_text}");
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("<script>alert") && !html.contains("<img src=x") && !html.contains("<b>Name"));
+    }
+    let qs = app.db.questions(s.id, None).await.unwrap();
+    assert_eq!(qs.len(), 8);
+    for q in &qs {
+        let t = q.text.as_str();
+        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
+        for field in q.author_name.iter() {
+            assert!(!field.contains(['\r', '\n']), "{field:?}");
+        }
+    }
+    assert!(qs.iter().any(|q| q.text.as_str().starts_with("<script>alert('t')</script>")), "markup stored verbatim");
+    assert!(qs.iter().any(|q| q.text.as_str().starts_with("هل ستُفتح المكتبة يوم الأحد؟ 📚👍🏽")));
+    assert!(qs.iter().any(|q| q.author_name.as_deref() == Some("محمد 👨‍👩‍👧")));
+    assert!(qs.iter().any(|q| q.author_name.as_deref() == Some("MaxBcc: victim@example.org")), "CR/LF removed");
+
+    // Refused with a clear 4xx, nothing stored: invalid UTF-8 in a form, a 10 MB form, CR/LF in the address.
+    let before = app.question_count(&s).await;
+    let url = format!("{}/s/feindlich/fragen", app.base);
+    let form = |body: Vec<u8>| {
+        app.client.post(&url).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    for bad in [&b"text=%FF%FE%FD&consent=on"[..], b"text=\xff\xfe raw&consent=on"] {
+        let r = form(bad.to_vec()).await.unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+    let r = app
+        .post_question_raw("feindlich", "application/json", b"{\"text\": \"\xff\xfe\", \"consent\": true}".to_vec())
+        .await;
+    assert_eq!(r.status(), 400);
+    let mut big = b"consent=on&text=".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 10 * 1024 * 1024));
+    assert_eq!(form(big).await.unwrap().status(), 413);
+    let r =
+        app.post_form("feindlich", &[("text", "Frage?"), ("email", "a@b.de\r\nBcc: x@y.de"), ("consent", "on")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("aria-invalid=\"true\""));
+    let r = app.post_form("feindlich", &[("text", " \u{3000}\t "), ("consent", "on")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(app.question_count(&s).await, before);
+}

@@ -251,3 +251,39 @@ async fn moderators_approve_and_reject_with_csrf_hostile_text_stays_escaped_and_
     assert!(log.iter().any(|e| e.action == "question_approve" && e.target == format!("moderation#{}", plain.id.0)));
     assert!(log.iter().any(|e| e.action == "question_reject" && e.user.as_deref() == Some("mo@musterstadt.de")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_open_the_studio_with_their_login_and_moderators_do_not() {
+    let app = support::spawn_app().await;
+    let data = app.config.storage.data_dir.clone();
+    for (email, role) in [("host@musterstadt.de", "host"), ("mo@musterstadt.de", "moderator")] {
+        assert!(
+            user_add(&data, &["--email", email, "--name", role, "--role", role], "ein-langes-Passwort-789")
+                .status
+                .success()
+        );
+    }
+    app.db.create_session(&support::new_session("studio-login", None)).await.unwrap();
+    let host = login(&app, "host@musterstadt.de", "ein-langes-Passwort-789").await;
+    let mo = login(&app, "mo@musterstadt.de", "ein-langes-Passwort-789").await;
+    let get = |path: &str, cookie: Option<&str>| {
+        let mut req = app.client.get(format!("{}{path}", app.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let home = get("/staff", Some(&host.cookie)).await.text().await.unwrap();
+    assert!(home.contains(r#"<a href="/studio/studio-login">Studio</a>"#), "the overview links the studio for hosts");
+    let page = get("/studio/studio-login", Some(&host.cookie)).await;
+    assert_eq!(page.status(), 200);
+    let state = get("/api/studio/studio-login", Some(&host.cookie)).await;
+    assert_eq!(state.status(), 200);
+    assert_eq!(state.json::<serde_json::Value>().await.unwrap()["slug"], "studio-login");
+    for cookie in [Some(mo.cookie.as_str()), None, Some("staff=forged-token-value")] {
+        assert_eq!(get("/studio/studio-login", cookie).await.status(), 401, "{cookie:?}");
+        assert_eq!(get("/api/studio/studio-login", cookie).await.status(), 401, "{cookie:?}");
+    }
+    let mo_home = get("/staff", Some(&mo.cookie)).await.text().await.unwrap();
+    assert!(!mo_home.contains("/studio/"), "moderators get the queue, not the studio");
+}

@@ -65,11 +65,19 @@ fn cmd(command: &'static str) -> impl Fn(async_imap::error::Error) -> ImapError 
     move |e| ImapError::Command { command, detail: e.to_string() }
 }
 
-fn tls_connector() -> Result<tokio_rustls::TlsConnector, String> {
+fn tls_connector(ca_file: &str) -> Result<tokio_rustls::TlsConnector, String> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
     let mut roots = rustls::RootCertStore::empty();
     let found = rustls_native_certs::load_native_certs();
     for cert in found.certs {
         let _ = roots.add(cert);
+    }
+    if !ca_file.is_empty() {
+        let certs = CertificateDer::pem_file_iter(ca_file).map_err(|e| format!("imap.ca_file {ca_file}: {e}"))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("imap.ca_file {ca_file}: {e}"))?;
+            roots.add(cert).map_err(|e| format!("imap.ca_file {ca_file}: {e}"))?;
+        }
     }
     if roots.is_empty() {
         return Err("no trusted root certificates on this system (install ca-certificates)".into());
@@ -83,9 +91,9 @@ fn tls_connector() -> Result<tokio_rustls::TlsConnector, String> {
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
-async fn wrap_tls(host: &str, tcp: TcpStream) -> Result<Box<dyn Io>, ImapError> {
+async fn wrap_tls(host: &str, ca_file: &str, tcp: TcpStream) -> Result<Box<dyn Io>, ImapError> {
     let tls_err = |detail: String| ImapError::Tls { host: host.to_owned(), detail };
-    let connector = tls_connector().map_err(tls_err)?;
+    let connector = tls_connector(ca_file).map_err(tls_err)?;
     let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| tls_err(e.to_string()))?;
     let stream = timed("TLS handshake", connector.connect(name, tcp)).await?.map_err(|e| tls_err(e.to_string()))?;
     Ok(Box::new(stream))
@@ -99,14 +107,14 @@ impl ImapMailbox {
             .await?
             .map_err(|source| ImapError::Connect { addr: addr.clone(), source })?;
         let stream: Box<dyn Io> = match config.tls.as_str() {
-            "tls" => wrap_tls(&config.host, tcp).await?,
+            "tls" => wrap_tls(&config.host, &config.ca_file, tcp).await?,
             "starttls" => {
                 let mut client = async_imap::Client::new(tcp);
                 timed("greeting", client.read_response())
                     .await?
                     .map_err(|e| ImapError::Connect { addr: addr.clone(), source: e })?;
                 timed("STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?.map_err(cmd("STARTTLS"))?;
-                wrap_tls(&config.host, client.into_inner()).await?
+                wrap_tls(&config.host, &config.ca_file, client.into_inner()).await?
             }
             _ => Box::new(tcp),
         };

@@ -86,6 +86,12 @@ pub async fn submit(
     if !session.intake_open(chrono::Utc::now()) {
         return Err(WebError::IntakeClosed);
     }
+    // U+FFFD only appears when a client sent bytes that are not UTF-8 (form decoding replaces them): refuse the
+    // submission instead of storing mojibake.
+    let fields = [Some(input.text.as_str()), input.name.as_deref(), input.email.as_deref()];
+    if fields.into_iter().flatten().any(|f| f.contains('\u{FFFD}')) {
+        return Err(WebError::Malformed("text is not valid UTF-8 / Text ist kein gültiges UTF-8".into()));
+    }
     let text = QuestionText::parse(&input.text, state.config.intake.max_question_chars).map_err(|e| match e {
         QuestionTextError::Empty => WebError::EmptyQuestion,
         QuestionTextError::TooLong { len, max } => WebError::QuestionTooLong { len, max },

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Dovecot (Debian dovecot-imapd + dovecot-lmtpd) on 127.0.0.1 with one mailbox — the town mailbox of the
 # mail intake tests. Test mails are delivered over LMTP, the intake reads them over IMAP.
-#   dovecot.sh start DIR IMAP_PORT LMTP_PORT USER PASSWORD   (returns once IMAP accepts)
+#   dovecot.sh start DIR IMAP_PORT LMTP_PORT USER PASSWORD [IMAPS_PORT]   (returns once IMAP accepts)
+#     with IMAPS_PORT: TLS on it and STARTTLS on IMAP_PORT, with a test CA made here (DIR/ca.pem, trusted by
+#     nobody else) and a server certificate for 127.0.0.1
 #   dovecot.sh stop DIR
 #   dovecot.sh doveadm DIR ARGS…                            (e.g. search -u USER mailbox INBOX ALL)
 set -euo pipefail
@@ -9,8 +11,20 @@ cmd=$1 dir=$2
 conf="$dir/dovecot.conf"
 case "$cmd" in
 start)
-  imap_port=$3 lmtp_port=$4 user=$5 password=$6
+  imap_port=$3 lmtp_port=$4 user=$5 password=$6 imaps_port=${7:-0}
   mkdir -p "$dir/run" "$dir/state" "$dir/mail"
+  ssl_conf="ssl = no"
+  if [[ $imaps_port != 0 ]]; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=citizenhour test CA" \
+      -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+      -extfile "$dir/san.ext" -out "$dir/server.pem" 2>/dev/null
+    ssl_conf="ssl = yes
+ssl_cert = <$dir/server.pem
+ssl_key = <$dir/server.key"
+  fi
   # Mail is read and written as nobody: every directory above the mail store must be passable.
   chmod 755 "$dir" "$(dirname "$dir")"
   chown nobody:nogroup "$dir/mail"
@@ -21,7 +35,7 @@ state_dir = $dir/state
 log_path = $dir/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+$ssl_conf
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:$dir/mail/%n/Maildir
@@ -39,7 +53,8 @@ service imap-login {
     port = $imap_port
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $imaps_port
   }
 }
 service lmtp {

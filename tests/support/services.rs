@@ -247,6 +247,8 @@ impl Drop for SmtpSink {
 pub struct Dovecot {
     pub dir: PathBuf,
     pub imap_port: u16,
+    /// Implicit TLS (0 when started without TLS); STARTTLS is then offered on `imap_port` too.
+    pub imaps_port: u16,
     pub lmtp_port: u16,
     pub user: String,
     pub password: String,
@@ -254,9 +256,23 @@ pub struct Dovecot {
 
 impl Dovecot {
     pub fn start(dir: &Path) -> Dovecot {
+        Self::start_with(dir, false)
+    }
+
+    /// With TLS (implicit and STARTTLS) under a test CA of its own: [`Dovecot::ca_file`].
+    pub fn start_tls(dir: &Path) -> Dovecot {
+        Self::start_with(dir, true)
+    }
+
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    fn start_with(dir: &Path, tls: bool) -> Dovecot {
         let d = Dovecot {
             dir: dir.join("dovecot"),
             imap_port: free_port(),
+            imaps_port: if tls { free_port() } else { 0 },
             lmtp_port: free_port(),
             user: "townhall".into(),
             password: "secret-imap-password".into(),
@@ -265,6 +281,7 @@ impl Dovecot {
             .arg("start")
             .arg(&d.dir)
             .args([d.imap_port.to_string(), d.lmtp_port.to_string(), d.user.clone(), d.password.clone()])
+            .arg(d.imaps_port.to_string())
             .status();
         assert!(st.unwrap().success(), "Dovecot did not start (deploy/install-deps.sh --test installs it)");
         d
