@@ -89,10 +89,13 @@ impl MailIntake {
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let poll = Duration::from_secs(self.config.imap.poll_seconds);
-        let mut pause = Duration::from_secs(5);
+        let first_pause = Duration::from_secs(5);
+        let mut pause = first_pause;
         loop {
+            let mut connected = false;
             let session = async {
                 let mut mailbox = ImapMailbox::connect(&self.config.imap).await?;
+                connected = true;
                 tracing::info!(mailbox = %mailbox.name, "mail intake connected");
                 loop {
                     let mut report = PollReport::default();
@@ -109,6 +112,10 @@ impl MailIntake {
                 _ = &mut shutdown => return,
                 r = session => {
                     if let Err(e) = r {
+                        // A connection that worked before starts again with the short pause.
+                        if connected {
+                            pause = first_pause;
+                        }
                         tracing::error!("mail intake: {e}; again in {} s", pause.as_secs());
                     }
                 }

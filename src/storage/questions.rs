@@ -255,6 +255,11 @@ impl Db {
                 .execute(self.pool())
                 .await?;
             report.deleted = r.rows_affected() + i.rows_affected();
+            // Mail receipts keep only what dedupes (mailbox, UID, Message-ID); their notes (attachment names) go.
+            sqlx::query("UPDATE mail_receipts SET detail = NULL WHERE detail IS NOT NULL AND received_at < ?")
+                .bind(fmt_time(t))
+                .execute(self.pool())
+                .await?;
         }
         Ok(report)
     }

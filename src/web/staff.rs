@@ -2,7 +2,7 @@
 //! the overview of sessions and publishing jobs. Accounts come from `citizenhour user add`.
 
 use super::AppState;
-use super::html::{cookie, esc, page};
+use super::html::{cookie, page};
 use crate::domain::staff::{normalize_email, verify_password};
 use crate::domain::{Role, StaffUser};
 use crate::storage::credentials::{new_long_token, new_token, tokens_match};
@@ -72,26 +72,21 @@ impl FromRequestParts<AppState> for StaffAuth {
     }
 }
 
+#[derive(askama::Template)]
+#[template(path = "staff_login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    email: &'a str,
+    /// Empty: no error.
+    error: &'a str,
+}
+
 fn login_form(csrf: &str, email: &str, error: Option<&str>) -> String {
-    let err = error
-        .map(|e| format!("<p id=\"login-error\" class=\"error\" role=\"alert\">{}</p>", esc(e)))
-        .unwrap_or_default();
-    let described = if error.is_some() { " aria-describedby=\"login-error\" aria-invalid=\"true\"" } else { "" };
-    page(
-        "Anmeldung",
-        &format!(
-            "<h1>Anmeldung für Mitarbeitende <span lang=\"en\">/ staff sign-in</span></h1>\n{err}\
-             <form method=\"post\" action=\"/staff/login\">\n\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\n\
-             <p><label for=\"email\">E-Mail-Adresse <span lang=\"en\">/ e-mail</span></label><br>\
-             <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{}\"{described}></p>\n\
-             <p><label for=\"password\">Passwort <span lang=\"en\">/ password</span></label><br>\
-             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required{described}></p>\n\
-             <p><button type=\"submit\">Anmelden <span lang=\"en\">/ sign in</span></button></p>\n</form>",
-            esc(csrf),
-            esc(email)
-        ),
-    )
+    use askama::Template;
+    LoginPage { csrf, email, error: error.unwrap_or_default() }.render().unwrap_or_else(|e| {
+        tracing::error!("template error: {e}");
+        String::from("Interner Fehler / internal error")
+    })
 }
 
 /// `GET /staff/login`: the form, with a login CSRF token in a cookie and the form (double submit).
@@ -190,8 +185,31 @@ pub async fn logout(State(st): State<AppState>, auth: StaffAuth, Form(f): Form<C
     (StatusCode::SEE_OTHER, [(header::SET_COOKIE, clear), (header::LOCATION, "/staff/login".into())]).into_response()
 }
 
-/// `GET /staff`: sessions with their publishing jobs; the audit log for admins.
+struct SessionRow {
+    slug: String,
+    title: String,
+    state: &'static str,
+    jobs: Vec<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "staff_home.html")]
+struct HomePage<'a> {
+    name: &'a str,
+    role: &'static str,
+    csrf: &'a str,
+    moderator: bool,
+    studio: bool,
+    inbox: usize,
+    sessions: Vec<SessionRow>,
+    /// (time, who, action, target), for admins.
+    audit: Vec<(String, String, String, String)>,
+}
+
+/// `GET /staff`: sessions with their publishing jobs (moderators link the queue, hosts the studio); the audit
+/// log for admins.
 pub async fn home(State(st): State<AppState>, auth: StaffAuth) -> Response {
+    use askama::Template;
     let sessions = match st.db.list_sessions().await {
         Ok(s) => s,
         Err(e) => {
@@ -199,56 +217,37 @@ pub async fn home(State(st): State<AppState>, auth: StaffAuth) -> Response {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let mut rows = String::new();
+    let mut rows = Vec::with_capacity(sessions.len());
     for s in &sessions {
         let jobs = st.db.jobs(Some(s.id)).await.unwrap_or_default();
-        let jobs = jobs
-            .iter()
-            .map(|j| format!("{} {} {:.0} %", esc(&j.kind), j.state.as_str(), j.progress * 100.0))
-            .collect::<Vec<_>>()
-            .join("<br>");
-        let studio = if matches!(auth.user.role, Role::Host | Role::Admin) {
-            format!(" · <a href=\"/studio/{}\">Studio</a>", esc(s.slug.as_str()))
-        } else {
-            String::new()
-        };
-        let title = if matches!(auth.user.role, Role::Admin | Role::Moderator) {
-            format!("<a href=\"/staff/s/{}\">{}</a>", esc(s.slug.as_str()), esc(&s.title))
-        } else {
-            esc(&s.title)
-        };
-        rows.push_str(&format!(
-            "<tr><th scope=\"row\">{title}{studio}</th><td>{state}</td><td>{jobs}</td></tr>\n",
-            state = s.state.as_str(),
-        ));
+        rows.push(SessionRow {
+            slug: s.slug.as_str().to_owned(),
+            title: s.title.clone(),
+            state: s.state.as_str(),
+            jobs: jobs.iter().map(|j| format!("{} {} {:.0} %", j.kind, j.state.as_str(), j.progress * 100.0)).collect(),
+        });
     }
-    let mut audit = String::new();
-    if auth.user.role == Role::Admin {
-        audit.push_str("<h2>Protokoll <span lang=\"en\">/ audit log</span></h2>\n<ol class=\"audit\">\n");
-        for e in st.db.audit_log(50).await.unwrap_or_default() {
-            audit.push_str(&format!(
-                "<li><time datetime=\"{at}\">{at}</time> {who}: {action} {target}</li>\n",
-                at = e.at.to_rfc3339(),
-                who = esc(e.user.as_deref().unwrap_or("–")),
-                action = esc(&e.action),
-                target = esc(&e.target),
-            ));
+    let audit = if auth.user.role == Role::Admin {
+        let log = st.db.audit_log(50).await.unwrap_or_default();
+        log.into_iter().map(|e| (e.at.to_rfc3339(), e.user.unwrap_or_else(|| "–".into()), e.action, e.target)).collect()
+    } else {
+        Vec::new()
+    };
+    let page = HomePage {
+        name: &auth.user.name,
+        role: auth.user.role.as_str(),
+        csrf: &auth.csrf,
+        moderator: matches!(auth.user.role, Role::Admin | Role::Moderator),
+        studio: matches!(auth.user.role, Role::Host | Role::Admin),
+        inbox: st.db.inbox_items().await.map(|i| i.len()).unwrap_or(0),
+        sessions: rows,
+        audit,
+    };
+    match page.render() {
+        Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!("template error: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
-        audit.push_str("</ol>\n");
     }
-    let body = format!(
-        "<h1>Übersicht <span lang=\"en\">/ overview</span></h1>\n\
-         <p>Angemeldet als <span lang=\"en\">/ signed in as</span> <strong>{name}</strong> ({role})</p>\n\
-         <form method=\"post\" action=\"/staff/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <button type=\"submit\">Abmelden <span lang=\"en\">/ sign out</span></button></form>\n\
-         <p><a href=\"/staff/inbox\">Nicht zugeordnete E-Mails <span lang=\"en\">/ unassigned mail</span> ({inbox})</a></p>\n\
-         <table><caption>Sprechstunden <span lang=\"en\">/ sessions</span></caption>\n\
-         <thead><tr><th scope=\"col\">Titel</th><th scope=\"col\">Stand</th><th scope=\"col\">Aufträge <span lang=\"en\">/ jobs</span></th></tr></thead>\n\
-         <tbody>\n{rows}</tbody></table>\n{audit}",
-        name = esc(&auth.user.name),
-        inbox = st.db.inbox_items().await.map(|i| i.len()).unwrap_or(0),
-        role = auth.user.role.as_str(),
-        csrf = esc(&auth.csrf),
-    );
-    ([(header::CACHE_CONTROL, "no-store")], Html(page("Übersicht", &body))).into_response()
 }
