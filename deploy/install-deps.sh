@@ -20,7 +20,7 @@ pkgs=(
 )
 if [[ $want_test == 1 ]]; then
   # Real servers the tests start on 127.0.0.1 (see tests/services/).
-  pkgs+=(python3 python3-aiosmtpd nginx libnginx-mod-rtmp chromium dovecot-imapd dovecot-lmtpd openssl)
+  pkgs+=(python3 python3-aiosmtpd nginx libnginx-mod-rtmp chromium dovecot-imapd dovecot-lmtpd openssl wrk)
   # Firefox for the WHIP browser test: Debian ships firefox-esr; Ubuntu only `firefox` (or ESR from the
   # mozillateam PPA).
   if apt-cache show firefox-esr >/dev/null 2>&1; then pkgs+=(firefox-esr); else pkgs+=(firefox); fi

@@ -497,3 +497,50 @@ async fn every_field_survives_the_hostile_corpus_through_api_and_form() {
     assert_eq!(r.status(), 422);
     assert_eq!(app.question_count(&s).await, before);
 }
+
+/// The submission writer batches whatever arrives at once into one transaction: a submission that cannot be
+/// stored (here: for a session that does not exist, a foreign-key violation) fails alone, the others in its batch
+/// are stored, and identical ones among them are still merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_submission_in_a_batch_fails_alone() {
+    use citizenhour::domain::{QuestionDraft, QuestionOrigin, QuestionText, SessionId};
+    let _ = tracing_subscriber::fmt().with_env_filter("citizenhour=warn").try_init();
+    let app = spawn_app().await;
+    let s = app.create_session("stapel").await;
+    let draft = |text: String| QuestionDraft {
+        text: QuestionText::parse(&text, 1500).unwrap(),
+        author_name: None,
+        email: None,
+        show_name: false,
+        origin: QuestionOrigin::Api,
+        language: None,
+        intake_note: None,
+    };
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let db = app.db.clone();
+        // Every tenth goes to a session that does not exist; every text is asked twice.
+        let (session, text) = if i % 10 == 0 {
+            (SessionId(999_999), format!("Verloren {i}?"))
+        } else {
+            (s.id, format!("Frage {}?", i / 2))
+        };
+        let d = draft(text);
+        tasks.push(tokio::spawn(async move { db.add_or_support_question(session, &d).await }));
+    }
+    let mut ok = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        let r = t.await.unwrap();
+        if i % 10 == 0 {
+            assert!(r.is_err(), "submission {i} to a missing session must fail");
+        } else {
+            r.unwrap_or_else(|e| panic!("submission {i}: {e}"));
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, 180);
+    let qs = app.db.questions(s.id, None).await.unwrap();
+    let supporters: i64 = qs.iter().map(|q| q.supporters).sum();
+    assert_eq!(supporters, 180, "every good submission counted once");
+    assert!(qs.len() < 180, "identical texts merged: {} questions", qs.len());
+}
