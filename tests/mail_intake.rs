@@ -563,3 +563,57 @@ async fn tls_and_starttls_need_a_trusted_certificate() {
     assert_eq!(logins.len(), 2, "{log}");
     assert!(logins.iter().all(|l| l.contains("TLS")), "every login went over TLS: {logins:#?}");
 }
+
+/// A server without the MOVE and IDLE extensions (plain RFC 3501 + UIDPLUS, as some municipal mail servers are):
+/// taken mails are copied, flagged \Deleted and expunged by UID, and new mail is found by polling.
+#[tokio::test]
+async fn without_move_and_idle_mails_are_copied_expunged_and_polled() {
+    let dir = tempfile::tempdir().unwrap();
+    let dovecot =
+        Dovecot::start_with_capability(dir.path(), "IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE UIDPLUS");
+    let mut config = Config::default();
+    config.storage.data_dir = dir.path().join("data");
+    config.imap.host = "127.0.0.1".into();
+    config.imap.port = dovecot.imap_port;
+    config.imap.tls = "none".into();
+    config.imap.username = dovecot.user.clone();
+    config.imap.password = Some(dovecot.password.clone().into());
+    config.imap.poll_seconds = 1;
+    config.validate().unwrap();
+    let db = Db::connect(&config.database_url()).await.unwrap();
+    let s = db.create_session(&support::new_session("rathaus-2026", None)).await.unwrap();
+    let plus = to("rathaus-2026");
+    dovecot.deliver(&plus, &mail(&plus, "Erika <erika@example.org>", "Eins", "n1", "Erste Frage ohne MOVE?", ""));
+    let intake = MailIntake::new(db.clone(), Arc::new(config)).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(intake.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let wait_for = |n: usize| {
+        let db = db.clone();
+        async move {
+            while db.questions(s.id, None).await.unwrap().len() < n {
+                assert!(std::time::Instant::now() < deadline, "{n} questions not taken");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    wait_for(1).await;
+    // Arrives while the intake waits: found by the next poll (no IDLE to announce it).
+    dovecot.deliver(&plus, &mail(&plus, "Ali <ali@example.org>", "Zwei", "n2", "Zweite Frage ohne IDLE?", ""));
+    wait_for(2).await;
+    let _ = stop.send(());
+    running.await.unwrap();
+    assert_eq!(dovecot.count("INBOX"), 0, "copied away and expunged");
+    assert_eq!(dovecot.count("Citizenhour-Erledigt"), 2);
+    // Dovecot counts messages flagged \Deleted per session (a MOVE flags none) in the line it logs when the
+    // session ends — a moment after the intake let go of it.
+    let flagged_deleted = |log: &str| log.lines().any(|l| l.contains("deleted=") && !l.contains("deleted=0"));
+    let log_path = dovecot.dir.join("dovecot.log");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !flagged_deleted(&std::fs::read_to_string(&log_path).unwrap()) {
+        assert!(std::time::Instant::now() < deadline, "{}", std::fs::read_to_string(&log_path).unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -72,6 +72,10 @@ service pop3-login {
   }
 }
 CONF
+  # DOVECOT_IMAP_CAPABILITY: what the server advertises after login (e.g. without MOVE and IDLE).
+  if [[ -n ${DOVECOT_IMAP_CAPABILITY:-} ]]; then
+    printf 'imap_capability = %s\n' "$DOVECOT_IMAP_CAPABILITY" >>"$conf"
+  fi
   dovecot -c "$conf"
   for _ in $(seq 1 200); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$imap_port") 2>/dev/null; then exit 0; fi

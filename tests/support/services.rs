@@ -256,19 +256,24 @@ pub struct Dovecot {
 
 impl Dovecot {
     pub fn start(dir: &Path) -> Dovecot {
-        Self::start_with(dir, false)
+        Self::start_with(dir, false, "")
+    }
+
+    /// Advertising only `capability` after login (e.g. without MOVE and IDLE).
+    pub fn start_with_capability(dir: &Path, capability: &str) -> Dovecot {
+        Self::start_with(dir, false, capability)
     }
 
     /// With TLS (implicit and STARTTLS) under a test CA of its own: [`Dovecot::ca_file`].
     pub fn start_tls(dir: &Path) -> Dovecot {
-        Self::start_with(dir, true)
+        Self::start_with(dir, true, "")
     }
 
     pub fn ca_file(&self) -> PathBuf {
         self.dir.join("ca.pem")
     }
 
-    fn start_with(dir: &Path, tls: bool) -> Dovecot {
+    fn start_with(dir: &Path, tls: bool, capability: &str) -> Dovecot {
         let d = Dovecot {
             dir: dir.join("dovecot"),
             imap_port: free_port(),
@@ -282,6 +287,7 @@ impl Dovecot {
             .arg(&d.dir)
             .args([d.imap_port.to_string(), d.lmtp_port.to_string(), d.user.clone(), d.password.clone()])
             .arg(d.imaps_port.to_string())
+            .env("DOVECOT_IMAP_CAPABILITY", capability)
             .status();
         assert!(st.unwrap().success(), "Dovecot did not start (deploy/install-deps.sh --test installs it)");
         d
