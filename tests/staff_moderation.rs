@@ -265,3 +265,33 @@ async fn unassigned_mails_are_assigned_to_a_session_or_discarded() {
     let log = db.audit_log(50).await.unwrap();
     assert!(log.iter().any(|e| e.action == "inbox_assign") && log.iter().any(|e| e.action == "inbox_discard"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_chromium_the_console_works_by_keyboard_alone_and_every_control_has_a_label() {
+    let c = console().await;
+    let db = &c.app.db;
+    let first = db.add_question(c.session, &draft("Erste Frage zur Brücke?", "Erika", None)).await.unwrap();
+    let second = db.add_question(c.session, &draft("Zweite Frage zur Brücke?", "Ali", None)).await.unwrap();
+    let out = support::browser_script(
+        "moderation.mjs",
+        vec![
+            c.app.base.clone(),
+            "konsole".into(),
+            "mo@musterstadt.de".into(),
+            "ein-langes-Passwort-123".into(),
+            second.id.0.to_string(),
+        ],
+    )
+    .await;
+    assert!(out["error"].is_null(), "{out}");
+    assert_eq!(out["after_login"], "/staff", "{out}");
+    assert_eq!(out["login_unlabeled"], serde_json::json!([]), "{out}");
+    assert_eq!(out["queue_unlabeled"], serde_json::json!([]), "{out}");
+    assert_eq!(out["lang"], "de");
+    assert!(out["approve_flash"].as_str().unwrap_or_default().starts_with("Freigegeben"), "{out}");
+    assert!(out["reject_flash"].as_str().unwrap_or_default().starts_with("Abgelehnt"), "{out}");
+    assert_eq!(db.question(first.id).await.unwrap().status, QuestionStatus::Approved);
+    assert_eq!(out["rejected_id"], second.id.0.to_string(), "{out}");
+    let q = db.question(second.id).await.unwrap();
+    assert_eq!((q.status, q.rejection_reason.as_deref()), (QuestionStatus::Rejected, Some("Doppelt gestellt")));
+}
