@@ -66,6 +66,15 @@ impl Town {
     }
 }
 
+/// Auto-replies on, sent through the SMTP sink.
+fn confirm_through(c: &mut Config, smtp: &SmtpSink) {
+    c.imap.auto_reply = true;
+    c.mail.smtp_host = "127.0.0.1".into();
+    c.mail.smtp_port = smtp.port;
+    c.mail.smtp_tls = "none".into();
+    c.mail.from = "Stadt Musterstadt <buergersprechstunde@musterstadt.example>".into();
+}
+
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
     raw.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
 }
@@ -78,14 +87,7 @@ fn body_text(raw: &str) -> String {
 async fn mails_are_routed_marked_confirmed_and_never_taken_twice() {
     let smtp_dir = tempfile::tempdir().unwrap();
     let smtp = SmtpSink::start(smtp_dir.path());
-    let t = town(|c| {
-        c.imap.auto_reply = true;
-        c.mail.smtp_host = "127.0.0.1".into();
-        c.mail.smtp_port = smtp.port;
-        c.mail.smtp_tls = "none".into();
-        c.mail.from = "Stadt Musterstadt <buergersprechstunde@musterstadt.example>".into();
-    })
-    .await;
+    let t = town(|c| confirm_through(c, &smtp)).await;
     let d = &t.dovecot;
     let plus = to("rathaus-2026");
     d.deliver(
@@ -462,11 +464,7 @@ async fn the_hostile_mail_corpus_ends_each_in_a_question_the_inbox_or_a_logged_s
     let smtp = SmtpSink::start(smtp_dir.path());
     let t = town(|c| {
         c.imap.max_message_mib = 36;
-        c.imap.auto_reply = true;
-        c.mail.smtp_host = "127.0.0.1".into();
-        c.mail.smtp_port = smtp.port;
-        c.mail.smtp_tls = "none".into();
-        c.mail.from = "Stadt <buergersprechstunde@musterstadt.example>".into();
+        confirm_through(c, &smtp);
     })
     .await;
     let cases = corpus();

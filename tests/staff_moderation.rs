@@ -87,8 +87,9 @@ impl Console {
 async fn moderators_edit_pin_reorder_merge_and_reject_with_a_mailed_reason() {
     let c = console().await;
     let db = &c.app.db;
-    let a =
-        db.add_question(c.session, &draft("Wann kommt der Radweg?", "Erika", Some("erika@example.org"))).await.unwrap();
+    let asked = draft("Wann kommt der Radweg?", "Erika", Some("erika@example.org"));
+    let (a, link) = db.add_or_support_question(c.session, &asked).await.unwrap();
+    let link = link.expect("a personal link");
     let b = db
         .add_question(c.session, &draft("Wann kommt endlich der Radweg an der B7", "Ali", Some("ali@example.org")))
         .await
@@ -109,6 +110,11 @@ async fn moderators_edit_pin_reorder_merge_and_reject_with_a_mailed_reason() {
         html.contains("Wann wird der Radweg an der B7 &#60;b&#62;gebaut&#60;/b&#62;?") && !html.contains("<b>gebaut")
     );
     assert!(html.contains("Ursprünglicher Text") && html.contains("Wann kommt der Radweg?"));
+    // The asker's export holds their own words as well.
+    let export: serde_json::Value =
+        c.app.client.get(format!("{}/q/{link}/export", c.app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(export["original_question"], "Wann kommt der Radweg?");
+    assert_eq!(export["question"], "Wann wird der Radweg an der B7 <b>gebaut</b>?");
     // Hostile edits change nothing.
     assert_eq!(c.act(a.id.0, "edit", &[("text", "   \n ")]).await.status(), 422);
     assert_eq!(c.act(a.id.0, "edit", &[("text", &"x".repeat(1501))]).await.status(), 422);

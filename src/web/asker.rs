@@ -128,6 +128,9 @@ pub async fn export(State(st): State<AppState>, Path(token): Path<String>) -> Re
     let session = st.db.session_by_id(q.session_id).await.ok();
     let v = serde_json::json!({
         "question": q.text.as_str(),
+        // The asker's own words when staff shortened or corrected the question.
+        "original_question": q.original_text,
+        "rejection_reason": q.rejection_reason,
         "name": q.author_name,
         "email": q.email,
         "show_name_on_screen": q.show_name,

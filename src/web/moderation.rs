@@ -43,6 +43,15 @@ fn moderator(auth: &StaffAuth) -> bool {
     matches!(auth.user.role, Role::Admin | Role::Moderator)
 }
 
+/// Why a moderation form is refused, if it is: not this login's CSRF token (403 "form expired"), or the role
+/// (403 "not allowed").
+fn refuse_form(auth: &StaffAuth, csrf: &str) -> Option<Response> {
+    if let Err(expired) = auth.check_csrf(csrf) {
+        return Some(expired.into_response());
+    }
+    (!moderator(auth)).then(not_allowed)
+}
+
 /// The fixed confirmation texts a redirect may ask for (`?done=`): nothing from the request is echoed.
 fn flash(done: &str) -> &'static str {
     match done {
@@ -232,11 +241,8 @@ pub async fn act(
     Path((slug, id, action)): Path<(String, i64, String)>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    if let Err(r) = auth.check_csrf(&f.csrf) {
-        return r.into_response();
-    }
-    if !moderator(&auth) {
-        return not_allowed();
+    if let Some(refused) = refuse_form(&auth, &f.csrf) {
+        return refused;
     }
     let (session, question) = match session_question(&st, &slug, id).await {
         Ok(x) => x,
@@ -419,11 +425,8 @@ pub async fn inbox_act(
     Path((id, action)): Path<(i64, String)>,
     Form(f): Form<AssignForm>,
 ) -> Response {
-    if let Err(r) = auth.check_csrf(&f.csrf) {
-        return r.into_response();
-    }
-    if !moderator(&auth) {
-        return not_allowed();
+    if let Some(refused) = refuse_form(&auth, &f.csrf) {
+        return refused;
     }
     let gone = || problem(StatusCode::NOT_FOUND, "Diese E-Mail ist nicht mehr da", "this mail is gone");
     match action.as_str() {

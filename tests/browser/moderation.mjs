@@ -1,18 +1,10 @@
 // The moderation console in headless Chromium, keyboard only: sign in, approve one question, open the reject
 // panel of another, give a reason and reject it. Also counts form controls without a label on each page.
 // Prints what happened as JSON.  usage: node moderation.mjs BASE_URL SLUG EMAIL PASSWORD REJECT_ID
-import { chromium } from "playwright-core";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { launch } from "./chromium.mjs";
 
 const [base, slug, email, password, rejectId] = process.argv.slice(2);
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "citizenhour-mod-"));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-});
+const { ctx, close } = await launch("mod");
 const out = { focus: [] };
 try {
   const page = await ctx.newPage();
@@ -71,7 +63,6 @@ try {
 } catch (e) {
   out.error = String(e);
 } finally {
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(out));

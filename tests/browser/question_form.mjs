@@ -1,18 +1,10 @@
 // The public question form in headless Chromium, keyboard only: Tab through the page, type, tick the boxes with
 // Space, send with Enter; first without consent (the error must be tied to its field), then complete.
 // Prints the focus order and what the pages said as JSON.  usage: node question_form.mjs PAGE_URL
-import { chromium } from "playwright-core";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { launch } from "./chromium.mjs";
 
 const [url] = process.argv.slice(2);
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "citizenhour-form-"));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-});
+const { ctx, close } = await launch("form");
 const out = { focus: [] };
 try {
   const page = await ctx.newPage();
@@ -61,7 +53,6 @@ try {
 } catch (e) {
   out.error = String(e);
 } finally {
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(out));

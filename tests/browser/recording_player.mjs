@@ -1,19 +1,10 @@
 // Opens a recording page in Debian's headless Chromium, waits until the player has loaded the HLS master
 // playlist (hls.js, or native HLS), clicks each chapter link and reports where the player went.
 // usage: node recording_player.mjs PAGE_URL
-import { chromium } from "playwright-core";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { launch } from "./chromium.mjs";
 
 const [url] = process.argv.slice(2);
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "citizenhour-chromium-"));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"],
-});
+const { ctx, close } = await launch("chromium", ["--disable-quic", "--disable-component-update", "--autoplay-policy=no-user-gesture-required"]);
 const out = { seeks: [], console: [] };
 try {
   const page = await ctx.newPage();
@@ -42,6 +33,5 @@ try {
 } catch (e) {
   out.error = String(e);
 }
-await ctx.close();
-fs.rmSync(profile, { recursive: true, force: true });
+await close();
 console.log(JSON.stringify(out));

@@ -1,18 +1,10 @@
 // The studio's publishing panel in headless Chromium, by keyboard: reads the jobs table (state, progress, last
 // error), presses the retry button of the failed job, sets trim points in the form. Prints a JSON summary.
 // usage: node studio_jobs.mjs BASE_URL SLUG STUDIO_TOKEN
-import { chromium } from "playwright-core";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { launch } from "./chromium.mjs";
 
 const [base, slug, token] = process.argv.slice(2);
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), "citizenhour-jobs-"));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"],
-});
+const { ctx, close } = await launch("jobs");
 const out = {};
 try {
   const page = await ctx.newPage();
@@ -42,7 +34,6 @@ try {
 } catch (e) {
   out.error = String(e);
 } finally {
-  await ctx.close();
-  fs.rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(out));
