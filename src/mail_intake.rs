@@ -12,13 +12,24 @@
 
 use crate::app::AppError;
 use crate::config::Config;
+use crate::domain::{QuestionDraft, QuestionTextError, Session};
 use crate::intake::imap::{ImapError, ImapMailbox, Waiting};
-use crate::intake::{ParsedEmail, parse_email};
+use crate::intake::{EmailError, ParsedEmail, parse_email};
 use crate::publish::notify::{Mailer, Receipt, ReceiptKind, compose_receipt};
 use crate::storage::{Db, InboxItem, MailKey, MailOutcome, StorageError, Taken};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Where a mail goes.
+enum Destination {
+    /// A question (or support) for this open session.
+    Session(Box<(Session, QuestionDraft)>),
+    /// The unassigned inbox, with the reason staff see.
+    Inbox(String),
+    /// Not usable; the reason is logged and kept in the receipt.
+    Skip(String),
+}
 
 /// Longest text kept for an inbox item (a mail too long to be a question, kept for staff to shorten).
 const MAX_INBOX_CHARS: usize = 20_000;
@@ -164,47 +175,33 @@ impl MailIntake {
             report.duplicates += 1;
             return Ok(());
         }
-        let note =
-            (!parsed.attachments.is_empty()).then(|| format!("attachments ignored: {}", parsed.attachments.join(", ")));
-        let session = match &parsed.route {
-            Some(slug) => match self.db.session_by_slug(slug).await {
-                Ok(s) => Some(s),
-                Err(StorageError::SessionNotFound(_)) => None,
-                Err(e) => return Err(e.into()),
-            },
-            None => None,
-        };
-        let reason = match (&parsed.route, &session) {
-            (None, _) => "Keine Sprechstunde angegeben (Plus-Adresse oder [Kürzel] im Betreff)".to_owned(),
-            (Some(slug), None) => format!("Unbekannte Sprechstunde „{slug}“"),
-            (Some(slug), Some(s)) if !s.intake_open(Utc::now()) => {
-                format!("Fragenannahme für „{slug}“ ist geschlossen")
-            }
-            (Some(_), Some(s)) => match parsed.to_draft(self.config.intake.max_question_chars) {
-                Ok(draft) => {
-                    let taken = self.db.take_mail_question(&key, s.id, &draft, note.as_deref()).await?;
-                    mailbox.mark(w.uid, true).await?;
-                    let Taken::New((question, token)) = taken else {
-                        report.marked_again += 1;
-                        return Ok(());
-                    };
-                    let kind = if token.is_some() { ReceiptKind::Question } else { ReceiptKind::Supported };
-                    if token.is_some() {
-                        report.questions += 1
-                    } else {
-                        report.supported += 1
-                    }
-                    tracing::info!(uid = w.uid, question = question.id.0, session = %s.slug, "mail intake: {}", if token.is_some() { "question" } else { "support" });
-                    let manage = token.map(|t| format!("{}/q/{t}", self.config.public_url()));
-                    self.reply(&key, &parsed, kind, question.text.as_str(), Some(&s.title), manage.as_deref(), report)
-                        .await;
+        let note = parsed.attachment_note();
+        let reason = match self.destination(&parsed).await? {
+            Destination::Session(to) => {
+                let (s, draft) = *to;
+                let taken = self.db.take_mail_question(&key, s.id, &draft, note.as_deref()).await?;
+                mailbox.mark(w.uid, true).await?;
+                let Taken::New((question, token)) = taken else {
+                    report.marked_again += 1;
                     return Ok(());
+                };
+                let (kind, what) = match token {
+                    Some(_) => (ReceiptKind::Question, "question"),
+                    None => (ReceiptKind::Supported, "support"),
+                };
+                if token.is_some() {
+                    report.questions += 1
+                } else {
+                    report.supported += 1
                 }
-                Err(crate::intake::EmailError::Text(crate::domain::QuestionTextError::TooLong { len, max })) => {
-                    format!("Text mit {len} Zeichen ist länger als {max}: bitte kürzen")
-                }
-                Err(e) => return self.skip(mailbox, &key, report, &e.to_string()).await,
-            },
+                tracing::info!(uid = w.uid, question = question.id.0, session = %s.slug, "mail intake: {what}");
+                let manage = token.map(|t| format!("{}/q/{t}", self.config.public_url()));
+                self.reply(&key, &parsed, kind, question.text.as_str(), Some(&s.title), manage.as_deref(), report)
+                    .await;
+                return Ok(());
+            }
+            Destination::Skip(why) => return self.skip(mailbox, &key, report, &why).await,
+            Destination::Inbox(reason) => reason,
         };
         let text = inbox_text(&parsed);
         if text.trim().is_empty() {
@@ -231,6 +228,32 @@ impl MailIntake {
             report.marked_again += 1;
         }
         Ok(())
+    }
+
+    /// Where a parsed mail belongs: its open session (as a draft), the unassigned inbox (and why), or nowhere.
+    async fn destination(&self, parsed: &ParsedEmail) -> Result<Destination, StorageError> {
+        let Some(slug) = &parsed.route else {
+            return Ok(Destination::Inbox(
+                "Keine Sprechstunde angegeben (Plus-Adresse oder [Kürzel] im Betreff)".into(),
+            ));
+        };
+        let session = match self.db.session_by_slug(slug).await {
+            Ok(s) => s,
+            Err(StorageError::SessionNotFound(_)) => {
+                return Ok(Destination::Inbox(format!("Unbekannte Sprechstunde „{slug}“")));
+            }
+            Err(e) => return Err(e),
+        };
+        if !session.intake_open(Utc::now()) {
+            return Ok(Destination::Inbox(format!("Fragenannahme für „{slug}“ ist geschlossen")));
+        }
+        Ok(match parsed.to_draft(self.config.intake.max_question_chars) {
+            Ok(draft) => Destination::Session(Box::new((session, draft))),
+            Err(EmailError::Text(QuestionTextError::TooLong { len, max })) => {
+                Destination::Inbox(format!("Text mit {len} Zeichen ist länger als {max}: bitte kürzen"))
+            }
+            Err(e) => Destination::Skip(e.to_string()),
+        })
     }
 
     async fn skip(

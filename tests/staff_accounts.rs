@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::staff::{login, login_form, post_login, set_cookie, user_add};
+use support::staff::{add_user, login, login_form, post_login, set_cookie, user_add};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_log_in_with_argon2id_passwords_behind_csrf_and_everything_is_audited() {
@@ -42,15 +42,7 @@ async fn staff_log_in_with_argon2id_passwords_behind_csrf_and_everything_is_audi
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    assert!(
-        user_add(
-            &data,
-            &["--email", "mo@musterstadt.de", "--name", "Mo <b>Derator</b>", "--role", "moderator"],
-            "ein-langes-Passwort-123"
-        )
-        .status
-        .success()
-    );
+    add_user(&data, "mo@musterstadt.de", "Mo <b>Derator</b>", "moderator", "ein-langes-Passwort-123");
 
     // Not logged in: the overview sends to the login page.
     let r = app.client.get(format!("{}/staff", app.base)).send().await.unwrap();
@@ -141,12 +133,7 @@ async fn staff_log_in_with_argon2id_passwords_behind_csrf_and_everything_is_audi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_failed_logins_lock_the_address_for_fifteen_minutes_even_with_the_right_password() {
     let app = support::spawn_app().await;
-    let out = user_add(
-        &app.config.storage.data_dir,
-        &["--email", "host@musterstadt.de", "--name", "Host", "--role", "host"],
-        "richtiges-Passwort-42",
-    );
-    assert!(out.status.success());
+    add_user(&app.config.storage.data_dir, "host@musterstadt.de", "Host", "host", "richtiges-Passwort-42");
     let (cookie, csrf) = login_form(&app).await;
     for _ in 0..10 {
         let r = post_login(
@@ -173,24 +160,8 @@ async fn moderators_approve_and_reject_with_csrf_hostile_text_stays_escaped_and_
     use citizenhour::domain::{QuestionDraft, QuestionOrigin, QuestionStatus, QuestionText};
     let app = support::spawn_app().await;
     let data = app.config.storage.data_dir.clone();
-    assert!(
-        user_add(
-            &data,
-            &["--email", "mo@musterstadt.de", "--name", "Mo", "--role", "moderator"],
-            "ein-langes-Passwort-123"
-        )
-        .status
-        .success()
-    );
-    assert!(
-        user_add(
-            &data,
-            &["--email", "host@musterstadt.de", "--name", "Host", "--role", "host"],
-            "ein-langes-Passwort-456"
-        )
-        .status
-        .success()
-    );
+    add_user(&data, "mo@musterstadt.de", "Mo", "moderator", "ein-langes-Passwort-123");
+    add_user(&data, "host@musterstadt.de", "Host", "host", "ein-langes-Passwort-456");
     let sid = app.db.create_session(&support::new_session("moderation", None)).await.unwrap().id;
     let other = app.db.create_session(&support::new_session("andere", None)).await.unwrap().id;
     let draft = |text: &str| QuestionDraft {
@@ -257,11 +228,7 @@ async fn hosts_open_the_studio_with_their_login_and_moderators_do_not() {
     let app = support::spawn_app().await;
     let data = app.config.storage.data_dir.clone();
     for (email, role) in [("host@musterstadt.de", "host"), ("mo@musterstadt.de", "moderator")] {
-        assert!(
-            user_add(&data, &["--email", email, "--name", role, "--role", role], "ein-langes-Passwort-789")
-                .status
-                .success()
-        );
+        add_user(&data, email, role, role, "ein-langes-Passwort-789");
     }
     app.db.create_session(&support::new_session("studio-login", None)).await.unwrap();
     let host = login(&app, "host@musterstadt.de", "ein-langes-Passwort-789").await;

@@ -7,7 +7,7 @@ mod support;
 use citizenhour::domain::{QuestionDraft, QuestionOrigin, QuestionStatus, QuestionText, SessionId};
 use citizenhour::storage::{InboxItem, MailKey, Taken};
 use support::services::SmtpSink;
-use support::staff::{Login, login, user_add};
+use support::staff::{Login, add_user, login};
 
 fn draft(text: &str, name: &str, email: Option<&str>) -> QuestionDraft {
     QuestionDraft {
@@ -41,12 +41,7 @@ async fn console() -> Console {
     })
     .await;
     let data = app.config.storage.data_dir.clone();
-    let added = user_add(
-        &data,
-        &["--email", "mo@musterstadt.de", "--name", "Mo", "--role", "moderator"],
-        "ein-langes-Passwort-123",
-    );
-    assert!(added.status.success());
+    add_user(&data, "mo@musterstadt.de", "Mo", "moderator", "ein-langes-Passwort-123");
     let session = app.db.create_session(&support::new_session("konsole", None)).await.unwrap().id;
     let mo = login(&app, "mo@musterstadt.de", "ein-langes-Passwort-123").await;
     Console { app, mo, session, _smtp_dir: smtp_dir, smtp }

@@ -102,14 +102,18 @@ pub fn parse_email(raw: &[u8], mailbox_local_part: &str) -> Result<ParsedEmail, 
 }
 
 impl ParsedEmail {
+    /// What staff see about ignored attachments (names and sizes), if there were any.
+    pub fn attachment_note(&self) -> Option<String> {
+        (!self.attachments.is_empty())
+            .then(|| format!("{} Anhang/Anhänge ignoriert: {}", self.attachments.len(), self.attachments.join(", ")))
+    }
+
     /// The question draft: the body (or the subject if the body is empty) within `max_chars`.
     pub fn to_draft(&self, max_chars: usize) -> Result<QuestionDraft, EmailError> {
         let body = if self.text.trim().is_empty() { &self.subject } else { &self.text };
         if body.trim().is_empty() {
             return Err(EmailError::NoText);
         }
-        let note = (!self.attachments.is_empty())
-            .then(|| format!("{} Anhang/Anhänge ignoriert: {}", self.attachments.len(), self.attachments.join(", ")));
         Ok(QuestionDraft {
             text: QuestionText::parse(body, max_chars)?,
             author_name: self.from_name.clone(),
@@ -117,7 +121,7 @@ impl ParsedEmail {
             show_name: false,
             origin: QuestionOrigin::Email,
             language: Some(self.language.clone()),
-            intake_note: note,
+            intake_note: self.attachment_note(),
         })
     }
 }

@@ -218,14 +218,6 @@ impl Db {
         Ok(())
     }
 
-    /// Receipts by outcome (for the console and tests): (outcome, count).
-    pub async fn mail_receipt_counts(&self) -> Result<Vec<(String, i64)>, StorageError> {
-        let rows = sqlx::query("SELECT outcome, COUNT(*) AS n FROM mail_receipts GROUP BY outcome ORDER BY outcome")
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(|r| Ok((r.try_get("outcome")?, r.try_get("n")?))).collect()
-    }
-
     /// Skipped messages with their reasons, newest first.
     pub async fn skipped_mails(&self, limit: i64) -> Result<Vec<(Option<String>, String)>, StorageError> {
         let rows = sqlx::query(

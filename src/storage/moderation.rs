@@ -24,20 +24,21 @@ pub enum Direction {
     Down,
 }
 
-struct Row_ {
+/// Where a question stands (what reordering and merging look at).
+struct Stored {
     session: i64,
     status: String,
     position: i64,
     pinned: i64,
 }
 
-async fn load(conn: &mut sqlx::SqliteConnection, id: QuestionId) -> Result<Option<Row_>, StorageError> {
+async fn load(conn: &mut sqlx::SqliteConnection, id: QuestionId) -> Result<Option<Stored>, StorageError> {
     let r = sqlx::query("SELECT session_id, status, position, pinned FROM questions WHERE id = ?")
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await?;
     r.map(|r| {
-        Ok(Row_ {
+        Ok(Stored {
             session: r.try_get("session_id")?,
             status: r.try_get("status")?,
             position: r.try_get("position")?,

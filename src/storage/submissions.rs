@@ -28,12 +28,6 @@ pub struct SubmissionWriter {
     tx: mpsc::Sender<Submission>,
 }
 
-impl std::fmt::Debug for Submission {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Submission").field("session", &self.session).finish()
-    }
-}
-
 impl SubmissionWriter {
     pub fn spawn(pool: SqlitePool) -> SubmissionWriter {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);

@@ -1,6 +1,23 @@
-//! Small shared pieces of the server-rendered staff and asker pages: escaping, the page frame, cookies.
+//! Small shared pieces of the server-rendered pages: template rendering, escaping, the page frame, cookies.
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+/// An askama template as a page with `status`, or a logged 500 if it cannot be rendered.
+pub fn render(status: StatusCode, t: impl askama::Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!("template error: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Interner Fehler / internal error").into_response()
+        }
+    }
+}
+
+/// A staff page: rendered like [`render`], never cached.
+pub fn render_private(t: impl askama::Template) -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], render(StatusCode::OK, t)).into_response()
+}
 
 /// The value of cookie `name`, if the request has it.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -4,7 +4,7 @@
 //! needs the login's CSRF token and lands in the audit log.
 
 use super::AppState;
-use super::html::page;
+use super::html::{page, render_private};
 use super::staff::{StaffAuth, not_allowed};
 use crate::domain::{Question, QuestionDraft, QuestionId, QuestionOrigin, QuestionStatus, QuestionText, Role, Session};
 use crate::storage::{Direction, ModerationError};
@@ -14,16 +14,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-
-fn render(t: impl Template) -> Response {
-    match t.render() {
-        Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!("template error: {e}");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
 
 fn problem(status: StatusCode, de: &str, en: &str) -> Response {
     let body = format!(
@@ -196,7 +186,7 @@ pub async fn queue(
         .collect();
     let mut statuses = vec![("", "Alle / all")];
     statuses.extend(GROUPS.iter().map(|g| (g.1, g.2)));
-    render(QueuePage {
+    render_private(QueuePage {
         title: &session.title,
         slug: session.slug.as_str(),
         csrf: &auth.csrf,
@@ -380,7 +370,7 @@ pub async fn inbox(State(st): State<AppState>, auth: StaffAuth, Query(query): Qu
         (Err(e), _) | (_, Err(e)) => return internal(e),
     };
     let now = chrono::Utc::now();
-    render(InboxPage {
+    render_private(InboxPage {
         csrf: &auth.csrf,
         flash: flash(&query.done),
         items: items

@@ -2,6 +2,7 @@
 
 use super::AppState;
 use super::error::WebError;
+use super::html::render;
 use super::i18n::{Lang, Texts};
 use super::submit::{QuestionInput, submit};
 use crate::domain::{QuestionOrigin, Session, SessionState};
@@ -11,22 +12,12 @@ use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct PageQuery {
     pub lang: Option<String>,
-}
-
-fn render(status: StatusCode, t: impl Template) -> Response {
-    match t.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!("template error: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Interner Fehler / internal error").into_response()
-        }
-    }
 }
 
 fn when(s: &Session) -> String {

@@ -2,7 +2,7 @@
 //! the overview of sessions and publishing jobs. Accounts come from `citizenhour user add`.
 
 use super::AppState;
-use super::html::{cookie, page};
+use super::html::{cookie, page, render, render_private};
 use crate::domain::staff::{normalize_email, verify_password};
 use crate::domain::{Role, StaffUser};
 use crate::storage::credentials::{new_long_token, new_token, tokens_match};
@@ -81,19 +81,15 @@ struct LoginPage<'a> {
     error: &'a str,
 }
 
-fn login_form(csrf: &str, email: &str, error: Option<&str>) -> String {
-    use askama::Template;
-    LoginPage { csrf, email, error: error.unwrap_or_default() }.render().unwrap_or_else(|e| {
-        tracing::error!("template error: {e}");
-        String::from("Interner Fehler / internal error")
-    })
+fn login_form(csrf: &str, email: &str, error: Option<&str>) -> Response {
+    render(StatusCode::OK, LoginPage { csrf, email, error: error.unwrap_or_default() })
 }
 
 /// `GET /staff/login`: the form, with a login CSRF token in a cookie and the form (double submit).
 pub async fn login_page(State(st): State<AppState>, headers: HeaderMap) -> Response {
     let csrf = cookie(&headers, LOGIN_CSRF_COOKIE).filter(|c| c.len() == 32).unwrap_or_else(new_token);
     let set = format!("{LOGIN_CSRF_COOKIE}={csrf}; Path=/staff; HttpOnly; SameSite=Strict{}", secure(&st));
-    ([(header::SET_COOKIE, set), (header::CACHE_CONTROL, "no-store".into())], Html(login_form(&csrf, "", None)))
+    ([(header::SET_COOKIE, set), (header::CACHE_CONTROL, "no-store".into())], login_form(&csrf, "", None))
         .into_response()
 }
 
@@ -126,7 +122,7 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, Form(f): Form
             .into_response();
     }
     let refuse = |status: StatusCode, msg: &str, email: &str| {
-        (status, [(header::CACHE_CONTROL, "no-store")], Html(login_form(&expected, email, Some(msg)))).into_response()
+        (status, [(header::CACHE_CONTROL, "no-store")], login_form(&expected, email, Some(msg))).into_response()
     };
     let wrong = "E-Mail-Adresse oder Passwort falsch. / Wrong e-mail address or password.";
     let Ok(email) = normalize_email(&f.email) else {
@@ -209,7 +205,6 @@ struct HomePage<'a> {
 /// `GET /staff`: sessions with their publishing jobs (moderators link the queue, hosts the studio); the audit
 /// log for admins.
 pub async fn home(State(st): State<AppState>, auth: StaffAuth) -> Response {
-    use askama::Template;
     let sessions = match st.db.list_sessions().await {
         Ok(s) => s,
         Err(e) => {
@@ -243,11 +238,5 @@ pub async fn home(State(st): State<AppState>, auth: StaffAuth) -> Response {
         sessions: rows,
         audit,
     };
-    match page.render() {
-        Ok(html) => ([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!("template error: {e}");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    render_private(page)
 }

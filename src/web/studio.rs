@@ -1,6 +1,6 @@
-//! The studio: control API, event stream and the host's page. Every route needs the session's studio token
-//! (or a staff login with the host or admin role),
-//! as `Authorization: Bearer …` or the `studio` cookie the page sets (HttpOnly, SameSite=Strict).
+//! The studio: control API, event stream and the host's page. Every route needs the session's studio token, as
+//! `Authorization: Bearer …` or the `studio` cookie the page sets (HttpOnly, SameSite=Strict) — or a staff login
+//! with the host or admin role.
 
 use super::AppState;
 use crate::domain::{QuestionId, QuestionStatus, Session};
@@ -79,17 +79,14 @@ impl FromRequestParts<AppState> for StudioAuth {
             )
         };
         let session = state.db.session_by_slug(&slug).await.map_err(|_| unauthorized())?;
-        if host_signed_in(state, &parts.headers).await {
-            return Ok(StudioAuth(session));
+        // The studio token first (as the page does), then a host's staff login.
+        if let Some(given) = bearer(&parts.headers).or_else(|| super::html::cookie(&parts.headers, "studio")) {
+            let expected = state.db.studio_token(session.id).await.map_err(|_| unauthorized())?;
+            if tokens_match(&expected, &given) {
+                return Ok(StudioAuth(session));
+            }
         }
-        let given = bearer(&parts.headers)
-            .or_else(|| super::html::cookie(&parts.headers, "studio"))
-            .ok_or_else(unauthorized)?;
-        let expected = state.db.studio_token(session.id).await.map_err(|_| unauthorized())?;
-        if !tokens_match(&expected, &given) {
-            return Err(unauthorized());
-        }
-        Ok(StudioAuth(session))
+        if host_signed_in(state, &parts.headers).await { Ok(StudioAuth(session)) } else { Err(unauthorized()) }
     }
 }
 

@@ -66,3 +66,9 @@ pub async fn login(app: &super::TestApp, email: &str, password: &str) -> Login {
     let csrf = hidden(&home.text().await.unwrap(), "csrf");
     Login { cookie, csrf }
 }
+
+/// `citizenhour user add` that must succeed (the account every staff test starts from).
+pub fn add_user(data: &std::path::Path, email: &str, name: &str, role: &str, password: &str) {
+    let out = user_add(data, &["--email", email, "--name", name, "--role", role], password);
+    assert!(out.status.success(), "user add {email}: {}", String::from_utf8_lossy(&out.stderr));
+}
